@@ -1,0 +1,190 @@
+/*
+ * subtls configuration: the INI file read into plain structs.
+ *
+ * config_load() parses and validates the whole file and reports every error as
+ * "file:line: what is wrong (what is allowed)".  Nothing here opens a socket or
+ * loads a key; checks that need wolfSSL (a key that matches its certificate,
+ * cipher names the linked wolfSSL lacks) are made by tls/ with the positions
+ * kept in struct config_position.
+ *
+ * The file has the sections [global], [tls], [backend] (required) and one or
+ * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.').
+ * Section and key names are case-sensitive; an unknown section or key, a
+ * section or key given twice and a missing required key are errors.  Lines
+ * are "key = value" (':' is no separator), comments start with ';' or '#',
+ * and " ;" starts an inline comment.  The list keys (listen, ciphers,
+ * ciphersuites, groups) may continue on indented lines; any other indented
+ * line is an error.  A line may hold at most 197 characters without its
+ * indentation and comment, because Debian's inih r55 reads each line into a
+ * 200-byte buffer (ini_reader.h).
+ *
+ * Values:
+ *   durations     "30s", "5m", "1h" or "30" (seconds), 1 s to 24 h
+ *   hostname      letters, digits, '-' and '.' in labels of 1 to 63
+ *   user, group   existing names (looked up now); group only with user
+ *   certificate, key  paths of readable regular files, opened now, as the
+ *                 user that starts subtls; relative paths are relative to
+ *                 the working directory
+ *   min_version   TLS1.2 or TLS1.3 (also TLSv1.2, TLSv1.3)
+ *   ciphers, ciphersuites, groups  names from the arrays below, in any case,
+ *                 separated by ':', ',' or blanks; aliases (TLS13-AES128-...,
+ *                 secp256r1, prime256v1, ...) are stored under the
+ *                 canonical name; a name given twice is an error
+ *   address       "unix:/absolute/path", "a.b.c.d:port" or "[IPv6]:port",
+ *                 numeric, not a wildcard
+ *   listen        "a.b.c.d:port" or "[IPv6]:port", numeric, port 1 to 65535,
+ *                 separated by ',' or blanks; one address:port may appear
+ *                 only once in the file; "*:port" is rejected because
+ *                 servers differ on whether it includes IPv6
+ * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.
+ */
+#ifndef CONFIG_CONFIG_H
+#define CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+/* Where a setting was read: file (owned by the config) and 1-based line. */
+struct config_position {
+	const char *file;
+	unsigned line;		/* 0: not set in the file, a default applies */
+};
+
+enum config_log_target { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG };
+
+enum config_log_level {
+	CONFIG_LOG_ERROR,
+	CONFIG_LOG_WARNING,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG,
+};
+
+struct config_global {
+	char *hostname;			/* default: gethostname() */
+	char *user;			/* NULL: keep the starting user */
+	char *group;			/* NULL: the user's primary group */
+	uint64_t handshake_timeout_ms;	/* default 30 s */
+	uint64_t command_timeout_ms;	/* default 5 min */
+	uint64_t idle_timeout_ms;	/* default 10 min */
+	uint64_t drain_timeout_ms;	/* default 60 s */
+	enum config_log_target log;	/* default stderr */
+	enum config_log_level log_level; /* default info */
+};
+
+/* TLS protocol versions as on the wire. */
+#define CONFIG_TLS1_2 0x0303
+#define CONFIG_TLS1_3 0x0304
+
+struct config_tls {
+	char *certificate;		/* PEM chain, leaf first */
+	struct config_position certificate_at;
+	char *key;			/* PEM private key */
+	struct config_position key_at;
+	int min_version;		/* CONFIG_TLS1_2 (default) or _3 */
+	struct config_position min_version_at;
+	char *ciphers;			/* TLS 1.2 suites, OpenSSL names
+					 * joined by ':' */
+	struct config_position ciphers_at;
+	char *ciphersuites;		/* TLS 1.3 suites, IANA names
+					 * (TLS_AES_128_GCM_SHA256) joined by ':' */
+	struct config_position ciphersuites_at;
+	char *groups;			/* key exchange groups joined by ':' */
+	struct config_position groups_at;
+};
+
+/* Default policy: ECDHE with AEAD for TLS 1.2, the standard TLS 1.3 suites. */
+#define CONFIG_DEFAULT_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define CONFIG_DEFAULT_CIPHERSUITES \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
+	"TLS_CHACHA20_POLY1305_SHA256"
+#define CONFIG_DEFAULT_GROUPS "X25519:P-256:P-384"
+
+/* Names the config accepts; tls/ maps them onto wolfSSL. */
+extern const char *const config_tls12_cipher_names[];	/* NULL-terminated */
+extern const char *const config_tls13_suite_names[];
+extern const char *const config_group_names[];
+
+enum config_identity {
+	CONFIG_IDENTITY_PROXY_V2,
+	CONFIG_IDENTITY_PROXY_V1,
+	CONFIG_IDENTITY_NONE,
+};
+
+struct config_backend {
+	char *address;			/* as written: "unix:/path",
+					 * "a.b.c.d:port", "[IPv6]:port" */
+	bool is_unix;
+	char *unix_path;		/* when is_unix */
+	struct sockaddr_storage tcp;	/* otherwise */
+	socklen_t tcp_len;
+	enum config_identity identity;	/* default proxy-v2 */
+	uint64_t connect_timeout_ms;	/* default 10 s */
+};
+
+enum config_listener_mode { CONFIG_MODE_IMPLICIT, CONFIG_MODE_STARTTLS };
+
+struct config_listen_address {
+	char *text;			/* as written: "0.0.0.0:465", "[::]:465" */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool ipv6_only;			/* an IPv6 wildcard whose port is also
+					 * listed for IPv4 in the same config */
+	struct config_position at;	/* the line that lists it, for bind
+					 * errors */
+};
+
+struct config_listener {
+	char *name;			/* from "[listener NAME]" */
+	struct config_position at;	/* the section line */
+	enum config_listener_mode mode;
+	struct config_listen_address *addresses;
+	size_t address_count;
+};
+
+struct config {
+	char *path;			/* the file given to config_load() */
+	struct config_global global;
+	struct config_tls tls;
+	struct config_backend backend;
+	struct config_listener *listeners;
+	size_t listener_count;
+};
+
+/*
+ * Reads and validates path into cfg (which the caller zeroes or leaves
+ * uninitialized; it is always initialized here).  Every error is written to
+ * errors (when not NULL) as one line "file:line: message (allowed: ...)", or
+ * "file: message" for errors that belong to no line (a missing section, a
+ * file that cannot be opened).  Errors come in line order, followed by
+ * those about missing settings.  Returns the number of errors; cfg must be
+ * released with config_free() in every case, and its values are complete
+ * only when the count is 0.
+ */
+unsigned config_load(struct config *cfg, const char *path, FILE *errors);
+
+/* Frees everything cfg owns and zeroes it, so a second call is harmless. */
+void config_free(struct config *cfg);
+
+/*
+ * Writes the effective settings, defaults included, as an INI file that
+ * config_load() would accept: canonical names, durations in the largest
+ * whole unit, long lists wrapped onto continuation lines.
+ */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Parses "30s", "5m", "1h" or a bare number of seconds.  Returns false when
+ * invalid or out of range (1 s to 24 h). */
+bool config_parse_duration(const char *text, uint64_t *ms);
+
+/* Names for printing: "implicit"/"starttls", "proxy-v2"/..., "TLS1.2"/... */
+const char *config_mode_name(enum config_listener_mode mode);
+const char *config_identity_name(enum config_identity identity);
+const char *config_tls_version_name(int version);
+
+#endif

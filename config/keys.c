@@ -1,0 +1,528 @@
+/*
+ * The key table: every key of every section, what it accepts, and the setter
+ * that parses its value.  config.c finds the entry and rejects unknown and
+ * repeated keys.  A setter checks the value and reports what is wrong with
+ * it, so a new key needs one table entry, and a setter only when no
+ * existing one fits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/loader.h"
+
+/* Returns the next item of a list value, cut in place, or NULL after the
+ * last. */
+static char *
+next_token(char **cursor, const char *separators)
+{
+	char *start = *cursor + strspn(*cursor, separators);
+	char *end;
+
+	if (*start == '\0')
+		return NULL;
+	end = start + strcspn(start, separators);
+	*cursor = *end == '\0' ? end : end + 1;
+	*end = '\0';
+	return start;
+}
+
+static unsigned
+current_line(const struct config_loader *loader)
+{
+	return loader->reader.line;
+}
+
+static void *
+field_of(struct config_loader *loader, const struct config_key *key)
+{
+	return (char *)config_section_struct(loader, key->section) +
+	    key->offset;
+}
+
+static void
+report_invalid(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	config_error(loader, current_line(loader),
+	    "invalid %s %s (allowed: %s)", key->name,
+	    config_quote(quoted, value), key->allowed);
+}
+
+static void
+replace_string(struct config_loader *loader, char **field, const char *value)
+{
+	free(*field);
+	*field = config_strdup(loader, value);
+}
+
+static void
+set_hostname(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	if (!config_is_hostname(value)) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	replace_string(loader, field_of(loader, key), value);
+}
+
+/* Looking the names up now turns a typo into an error at its line; the
+ * proxy looks them up again when it drops privileges. */
+static void
+set_user(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	errno = 0;
+	if (getpwnam(value) == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH)
+			config_error(loader, current_line(loader),
+			    "cannot look up user %s: %s",
+			    config_quote(quoted, value), strerror(errno));
+		else
+			config_error(loader, current_line(loader),
+			    "user %s not found (allowed: %s)",
+			    config_quote(quoted, value), key->allowed);
+		return;
+	}
+	replace_string(loader, field_of(loader, key), value);
+}
+
+static void
+set_group(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	errno = 0;
+	if (getgrnam(value) == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH)
+			config_error(loader, current_line(loader),
+			    "cannot look up group %s: %s",
+			    config_quote(quoted, value), strerror(errno));
+		else
+			config_error(loader, current_line(loader),
+			    "group %s not found (allowed: %s)",
+			    config_quote(quoted, value), key->allowed);
+		return;
+	}
+	replace_string(loader, field_of(loader, key), value);
+}
+
+static void
+set_duration(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	uint64_t *field = field_of(loader, key);
+
+	if (!config_parse_duration(value, field))
+		report_invalid(loader, key, value);
+}
+
+/* Enum fields are written through an int, which is safe because GCC gives
+ * an enum without negative values the type unsigned int. */
+static void
+set_choice(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	int *field = field_of(loader, key);
+
+	for (const struct config_choice *c = key->choices; c->name; c++) {
+		if (strcmp(value, c->name) == 0) {
+			*field = c->value;
+			return;
+		}
+	}
+	report_invalid(loader, key, value);
+}
+
+static void
+set_min_version(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	static const char *const older[] = {
+		"SSLv3", "TLS1", "TLSv1", "TLS1.0", "TLSv1.0", "TLS1.1",
+		"TLSv1.1", NULL,
+	};
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	for (size_t i = 0; older[i] != NULL; i++) {
+		if (strcasecmp(value, older[i]) == 0) {
+			config_error(loader, current_line(loader),
+			    "min_version %s is not supported (allowed: %s; "
+			    "older versions will need an explicit legacy "
+			    "setting, which subtls does not have yet)",
+			    config_quote(quoted, value), key->allowed);
+			return;
+		}
+	}
+	set_choice(loader, key, value);
+}
+
+/* The file is opened as the user that starts subtls, before it drops
+ * privileges, which is also when tls/ loads it.  O_NONBLOCK keeps a FIFO
+ * from blocking the open. */
+static void
+set_readable_file(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+	struct stat st;
+	int fd;
+
+	replace_string(loader, field_of(loader, key), value);
+	config_quote(quoted, value);
+
+	fd = open(value, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		config_error(loader, current_line(loader),
+		    "%s %s: cannot open: %s", key->name, quoted,
+		    strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0)
+		config_error(loader, current_line(loader),
+		    "%s %s: cannot open: %s", key->name, quoted,
+		    strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		config_error(loader, current_line(loader),
+		    "%s %s: cannot open: %s", key->name, quoted,
+		    strerror(EISDIR));
+	else if (!S_ISREG(st.st_mode))
+		config_error(loader, current_line(loader),
+		    "%s %s: not a regular file (allowed: %s)", key->name,
+		    quoted, key->allowed);
+	close(fd);
+}
+
+/* Appends name to the ':'-joined list in *field unless it is there. */
+static bool
+append_name(struct config_loader *loader, char **field, const char *name)
+{
+	size_t used = *field != NULL ? strlen(*field) : 0;
+	size_t name_length = strlen(name);
+	char *grown;
+
+	for (char *p = *field; p != NULL && *p != '\0'; ) {
+		size_t length = strcspn(p, ":");
+
+		if (length == name_length && strncmp(p, name, length) == 0)
+			return false;
+		p += length + (p[length] == ':');
+	}
+
+	grown = realloc(*field, used + name_length + 2);
+	if (grown == NULL) {
+		loader->out_of_memory = true;
+		return true;
+	}
+	if (used > 0)
+		grown[used++] = ':';
+	memcpy(grown + used, name, name_length + 1);
+	*field = grown;
+	return true;
+}
+
+/* The other vocabularies, to tell a TLS 1.3 suite given as a TLS 1.2
+ * cipher (or the reverse) from an unknown name. */
+static const struct config_vocabulary *const all_vocabularies[] = {
+	&config_tls12_ciphers, &config_tls13_suites, &config_groups, NULL,
+};
+
+static void
+report_unknown_name(struct config_loader *loader,
+    const struct config_key *key, const char *name)
+{
+	const struct config_vocabulary *vocabulary = key->vocabulary;
+	char quoted[CONFIG_QUOTE_SIZE];
+	char allowed[256];
+
+	config_quote(quoted, name);
+	for (size_t i = 0; all_vocabularies[i] != NULL; i++) {
+		const struct config_vocabulary *other = all_vocabularies[i];
+
+		if (other != vocabulary &&
+		    config_vocabulary_find(other, name) != NULL) {
+			config_error(loader, current_line(loader),
+			    "%s is a %s, not a %s (allowed: list it under %s)",
+			    quoted, other->what, vocabulary->what, other->key);
+			return;
+		}
+	}
+
+	config_vocabulary_list(vocabulary, allowed, sizeof(allowed));
+	config_error(loader, current_line(loader),
+	    "unknown %s %s (allowed: %s)", vocabulary->what, quoted, allowed);
+}
+
+/* Adds the names of one line, the key line or a continuation line. */
+static void
+set_name_list(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char **field = field_of(loader, key);
+	char quoted[CONFIG_QUOTE_SIZE];
+	char *copy = config_strdup(loader, value);
+	char *cursor = copy;
+	char *token;
+
+	while (copy != NULL && (token = next_token(&cursor, ":, \t")) != NULL) {
+		const char *name = config_vocabulary_find(key->vocabulary,
+		    token);
+
+		if (name == NULL)
+			report_unknown_name(loader, key, token);
+		else if (!append_name(loader, field, name))
+			config_error(loader, current_line(loader),
+			    "%s listed twice in %s", config_quote(quoted, name),
+			    key->name);
+	}
+	free(copy);
+}
+
+static bool
+is_wildcard(const struct sockaddr_storage *addr)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+
+	if (addr->ss_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	return config_is_ipv6_wildcard(addr);
+}
+
+static void
+set_backend_address(struct config_loader *loader,
+    const struct config_key *key, const char *value)
+{
+	struct config_backend *backend = &loader->cfg->backend;
+	size_t path_max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
+	const char *reason = NULL;
+	char quoted[CONFIG_QUOTE_SIZE];
+	char too_long[64];
+
+	replace_string(loader, &backend->address, value);
+
+	if (strncmp(value, "unix:", 5) == 0) {
+		const char *path = value + 5;
+
+		snprintf(too_long, sizeof(too_long),
+		    "the socket path is longer than %zu bytes", path_max);
+		if (path[0] != '/')
+			reason = "the socket path must be absolute";
+		else if (strlen(path) > path_max)
+			reason = too_long;
+		if (reason == NULL) {
+			backend->is_unix = true;
+			replace_string(loader, &backend->unix_path, path);
+			return;
+		}
+	} else if (config_parse_address(value, &backend->tcp,
+	    &backend->tcp_len, &reason)) {
+		if (!is_wildcard(&backend->tcp))
+			return;
+		reason = "a wildcard address accepts connections but does not "
+		    "name a backend";
+	}
+
+	config_error(loader, current_line(loader),
+	    "invalid backend address %s: %s (allowed: %s)",
+	    config_quote(quoted, value), reason, key->allowed);
+}
+
+/* Returns the line of an earlier listen address equal to addr, 0 if none. */
+static unsigned
+find_listen_address(const struct config *cfg,
+    const struct sockaddr_storage *addr)
+{
+	for (size_t i = 0; i < cfg->listener_count; i++) {
+		const struct config_listener *listener = &cfg->listeners[i];
+
+		for (size_t j = 0; j < listener->address_count; j++) {
+			if (config_same_address(&listener->addresses[j].addr,
+			    addr))
+				return listener->addresses[j].at.line;
+		}
+	}
+	return 0;
+}
+
+static void
+add_listen_address(struct config_loader *loader,
+    const struct config_key *key, const char *text)
+{
+	struct config_listener *listener =
+	    &loader->cfg->listeners[loader->listener];
+	struct config_listen_address address = { 0 };
+	struct config_listen_address *grown;
+	const char *reason;
+	char quoted[CONFIG_QUOTE_SIZE];
+	unsigned first;
+
+	if (!config_parse_address(text, &address.addr, &address.addr_len,
+	    &reason)) {
+		config_error(loader, current_line(loader),
+		    "invalid listen address %s: %s (allowed: %s)",
+		    config_quote(quoted, text), reason, key->allowed);
+		return;
+	}
+	first = find_listen_address(loader->cfg, &address.addr);
+	if (first != 0) {
+		config_error(loader, current_line(loader),
+		    "duplicate listen address %s (first at line %u)",
+		    config_quote(quoted, text), first);
+		return;
+	}
+
+	grown = realloc(listener->addresses,
+	    (listener->address_count + 1) * sizeof(*grown));
+	address.text = config_strdup(loader, text);
+	if (grown == NULL || address.text == NULL) {
+		loader->out_of_memory = true;
+		free(address.text);
+		if (grown != NULL)
+			listener->addresses = grown;
+		return;
+	}
+	address.at.file = loader->cfg->path;
+	address.at.line = current_line(loader);
+	grown[listener->address_count++] = address;
+	listener->addresses = grown;
+}
+
+/* Adds the addresses of one line, the key line or a continuation line. */
+static void
+set_listen(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char *copy = config_strdup(loader, value);
+	char *cursor = copy;
+	char *token;
+
+	while (copy != NULL && (token = next_token(&cursor, ", \t")) != NULL)
+		add_listen_address(loader, key, token);
+	free(copy);
+}
+
+static const struct config_choice log_targets[] = {
+	{ "stderr", CONFIG_LOG_STDERR },
+	{ "syslog", CONFIG_LOG_SYSLOG },
+	{ NULL, 0 },
+};
+
+static const struct config_choice log_levels[] = {
+	{ "error", CONFIG_LOG_ERROR },
+	{ "warning", CONFIG_LOG_WARNING },
+	{ "info", CONFIG_LOG_INFO },
+	{ "debug", CONFIG_LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+/* TLSv1.2 is OpenSSL's spelling (MinProtocol). */
+static const struct config_choice tls_versions[] = {
+	{ "TLS1.2", CONFIG_TLS1_2 },
+	{ "TLS1.3", CONFIG_TLS1_3 },
+	{ "TLSv1.2", CONFIG_TLS1_2 },
+	{ "TLSv1.3", CONFIG_TLS1_3 },
+	{ NULL, 0 },
+};
+
+static const struct config_choice identities[] = {
+	{ "proxy-v2", CONFIG_IDENTITY_PROXY_V2 },
+	{ "proxy-v1", CONFIG_IDENTITY_PROXY_V1 },
+	{ "none", CONFIG_IDENTITY_NONE },
+	{ NULL, 0 },
+};
+
+static const struct config_choice modes[] = {
+	{ "implicit", CONFIG_MODE_IMPLICIT },
+	{ "starttls", CONFIG_MODE_STARTTLS },
+	{ NULL, 0 },
+};
+
+#define DURATION "a whole number followed by s, m or h, or a bare number " \
+	"of seconds, from 1s to 24h"
+#define ADDRESS "a.b.c.d:port or [IPv6]:port (numeric, port 1 to 65535)"
+
+#define GLOBAL(field) offsetof(struct config_global, field)
+#define TLS(field) offsetof(struct config_tls, field)
+#define BACKEND(field) offsetof(struct config_backend, field)
+#define LISTENER(field) offsetof(struct config_listener, field)
+
+const struct config_key config_keys[] = {
+	{ CONFIG_SECTION_GLOBAL, "hostname", false,
+	  "a domain name of letters, digits, '-' and '.'",
+	  set_hostname, GLOBAL(hostname), CONFIG_NO_POSITION, NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "user", false, "an existing user name",
+	  set_user, GLOBAL(user), CONFIG_NO_POSITION, NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "group", false, "an existing group name",
+	  set_group, GLOBAL(group), CONFIG_NO_POSITION, NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "handshake_timeout", false, DURATION,
+	  set_duration, GLOBAL(handshake_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "command_timeout", false, DURATION,
+	  set_duration, GLOBAL(command_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "idle_timeout", false, DURATION,
+	  set_duration, GLOBAL(idle_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "drain_timeout", false, DURATION,
+	  set_duration, GLOBAL(drain_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL },
+	{ CONFIG_SECTION_GLOBAL, "log", false, "stderr, syslog",
+	  set_choice, GLOBAL(log), CONFIG_NO_POSITION, log_targets, NULL },
+	{ CONFIG_SECTION_GLOBAL, "log_level", false,
+	  "error, warning, info, debug",
+	  set_choice, GLOBAL(log_level), CONFIG_NO_POSITION, log_levels,
+	  NULL },
+
+	{ CONFIG_SECTION_TLS, "certificate", false,
+	  "the path of a readable PEM file",
+	  set_readable_file, TLS(certificate), TLS(certificate_at), NULL,
+	  NULL },
+	{ CONFIG_SECTION_TLS, "key", false, "the path of a readable PEM file",
+	  set_readable_file, TLS(key), TLS(key_at), NULL, NULL },
+	{ CONFIG_SECTION_TLS, "min_version", false, "TLS1.2, TLS1.3",
+	  set_min_version, TLS(min_version), TLS(min_version_at),
+	  tls_versions, NULL },
+	{ CONFIG_SECTION_TLS, "ciphers", true, "TLS 1.2 cipher names",
+	  set_name_list, TLS(ciphers), TLS(ciphers_at), NULL,
+	  &config_tls12_ciphers },
+	{ CONFIG_SECTION_TLS, "ciphersuites", true,
+	  "TLS 1.3 cipher suite names",
+	  set_name_list, TLS(ciphersuites), TLS(ciphersuites_at), NULL,
+	  &config_tls13_suites },
+	{ CONFIG_SECTION_TLS, "groups", true, "key exchange group names",
+	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups },
+
+	{ CONFIG_SECTION_BACKEND, "address", false,
+	  "unix:/absolute/path, " ADDRESS,
+	  set_backend_address, BACKEND(address), CONFIG_NO_POSITION, NULL,
+	  NULL },
+	{ CONFIG_SECTION_BACKEND, "identity", false, "proxy-v2, proxy-v1, none",
+	  set_choice, BACKEND(identity), CONFIG_NO_POSITION, identities,
+	  NULL },
+	{ CONFIG_SECTION_BACKEND, "connect_timeout", false, DURATION,
+	  set_duration, BACKEND(connect_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL },
+
+	{ CONFIG_SECTION_LISTENER, "mode", false, "implicit, starttls",
+	  set_choice, LISTENER(mode), CONFIG_NO_POSITION, modes, NULL },
+	{ CONFIG_SECTION_LISTENER, "listen", true,
+	  ADDRESS ", separated by commas or blanks",
+	  set_listen, LISTENER(addresses), CONFIG_NO_POSITION, NULL, NULL },
+};
+
+const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

@@ -1,0 +1,152 @@
+/*
+ * config_print(): the effective settings, defaults included, as an INI file
+ * that config_load() reads back into the same settings.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+
+/* Lists wrap onto indented continuation lines beyond this column, well
+ * below the line length that config_load() accepts. */
+#define PRINT_WIDTH 78
+#define PRINT_INDENT "    "
+
+/* Prints ms in the largest unit that divides it.  Durations from
+ * config_load() are whole seconds, so nothing is lost. */
+static void
+print_duration(FILE *out, const char *name, uint64_t ms)
+{
+	uint64_t seconds = ms / 1000;
+
+	if (seconds % 3600 == 0)
+		fprintf(out, "%s = %" PRIu64 "h\n", name, seconds / 3600);
+	else if (seconds % 60 == 0)
+		fprintf(out, "%s = %" PRIu64 "m\n", name, seconds / 60);
+	else
+		fprintf(out, "%s = %" PRIu64 "s\n", name, seconds);
+}
+
+static void
+print_string(FILE *out, const char *name, const char *value)
+{
+	if (value != NULL)
+		fprintf(out, "%s = %s\n", name, value);
+}
+
+/* Writes one item of a list and wraps the line before it when needed.
+ * *column is the width of the line so far. */
+static void
+print_list_item(FILE *out, const char *item, size_t length,
+    const char *separator, size_t *column, bool first)
+{
+	if (!first && *column + strlen(separator) + length > PRINT_WIDTH) {
+		fprintf(out, "\n" PRINT_INDENT);
+		*column = strlen(PRINT_INDENT);
+	} else if (!first) {
+		fputs(separator, out);
+		*column += strlen(separator);
+	}
+	fprintf(out, "%.*s", (int)length, item);
+	*column += length;
+}
+
+/* Prints a list stored as names joined by ':'. */
+static void
+print_name_list(FILE *out, const char *name, const char *joined)
+{
+	size_t column;
+	bool first = true;
+
+	if (joined == NULL)
+		return;
+	column = (size_t)fprintf(out, "%s = ", name);
+	for (const char *p = joined; *p != '\0'; ) {
+		size_t length = strcspn(p, ":");
+
+		print_list_item(out, p, length, ":", &column, first);
+		first = false;
+		p += length + (p[length] == ':');
+	}
+	fputc('\n', out);
+}
+
+static void
+print_listener(FILE *out, const struct config_listener *listener)
+{
+	size_t column;
+
+	fprintf(out, "\n[listener %s]\n", listener->name);
+	fprintf(out, "mode = %s\n", config_mode_name(listener->mode));
+
+	column = (size_t)fprintf(out, "listen = ");
+	for (size_t i = 0; i < listener->address_count; i++) {
+		const char *text = listener->addresses[i].text;
+
+		print_list_item(out, text, strlen(text), ", ", &column, i == 0);
+	}
+	fputc('\n', out);
+}
+
+static const char *
+log_target_name(enum config_log_target target)
+{
+	return target == CONFIG_LOG_SYSLOG ? "syslog" : "stderr";
+}
+
+static const char *
+log_level_name(enum config_log_level level)
+{
+	switch (level) {
+	case CONFIG_LOG_ERROR:
+		return "error";
+	case CONFIG_LOG_WARNING:
+		return "warning";
+	case CONFIG_LOG_INFO:
+		return "info";
+	case CONFIG_LOG_DEBUG:
+		return "debug";
+	}
+	return "info";
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	const struct config_global *global = &cfg->global;
+	const struct config_tls *tls = &cfg->tls;
+	const struct config_backend *backend = &cfg->backend;
+
+	fprintf(out, "; subtls settings read from %s, defaults included\n",
+	    cfg->path != NULL ? cfg->path : "(no file)");
+
+	fprintf(out, "\n[global]\n");
+	print_string(out, "hostname", global->hostname);
+	print_string(out, "user", global->user);
+	print_string(out, "group", global->group);
+	print_duration(out, "handshake_timeout", global->handshake_timeout_ms);
+	print_duration(out, "command_timeout", global->command_timeout_ms);
+	print_duration(out, "idle_timeout", global->idle_timeout_ms);
+	print_duration(out, "drain_timeout", global->drain_timeout_ms);
+	fprintf(out, "log = %s\n", log_target_name(global->log));
+	fprintf(out, "log_level = %s\n", log_level_name(global->log_level));
+
+	fprintf(out, "\n[tls]\n");
+	print_string(out, "certificate", tls->certificate);
+	print_string(out, "key", tls->key);
+	fprintf(out, "min_version = %s\n",
+	    config_tls_version_name(tls->min_version));
+	print_name_list(out, "ciphers", tls->ciphers);
+	print_name_list(out, "ciphersuites", tls->ciphersuites);
+	print_name_list(out, "groups", tls->groups);
+
+	fprintf(out, "\n[backend]\n");
+	print_string(out, "address", backend->address);
+	fprintf(out, "identity = %s\n",
+	    config_identity_name(backend->identity));
+	print_duration(out, "connect_timeout", backend->connect_timeout_ms);
+
+	for (size_t i = 0; i < cfg->listener_count; i++)
+		print_listener(out, &cfg->listeners[i]);
+}

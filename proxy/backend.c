@@ -1,0 +1,155 @@
+/*
+ * The backend connection: connect over TCP or a unix socket, send the client's
+ * identity (PROXY header) in a single write, and on STARTTLS listeners consume
+ * the backend's own greeting, because the client already had subtls's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/listener.h"
+#include "proxy/server.h"
+#include "proxy/session.h"
+#include "smtp/proxy_header.h"
+#include "smtp/reply.h"
+
+void
+backend_reply_unavailable(struct session *s, const char *reason,
+    const char *detail)
+{
+	char reply[256];
+	size_t n;
+
+	session_log(s, CONFIG_LOG_WARNING, "backend=%s unavailable: %s",
+	    s->server->config->backend.address, detail);
+	n = smtp_reply_backend_unavailable(reply, sizeof(reply),
+	    s->server->config->global.hostname);
+	if (!session_reply_tls(s, reply, n))
+		return;
+	session_close(s, reason, detail);
+}
+
+/* Sends the PROXY header, if configured.  False if the session closed. */
+static bool
+send_identity(struct session *s)
+{
+	enum config_identity identity = s->server->config->backend.identity;
+	const struct sockaddr *client = (const struct sockaddr *)&s->client_addr;
+	const struct sockaddr *local = (const struct sockaddr *)&s->local_addr;
+	char *header;
+	size_t n = 0;
+
+	if (identity == CONFIG_IDENTITY_NONE)
+		return true;
+	header = malloc(SMTP_PROXY_HEADER_MAX);
+	if (header == NULL) {
+		session_close(s, "out_of_memory", NULL);
+		return false;
+	}
+	if (identity == CONFIG_IDENTITY_PROXY_V2)
+		n = smtp_proxy_v2_encode((unsigned char *)header,
+		    SMTP_PROXY_HEADER_MAX, client, local);
+	else
+		n = smtp_proxy_v1_encode(header, SMTP_PROXY_HEADER_MAX, client,
+		    local);
+	if (n == 0) {
+		free(header);
+		session_close(s, "identity_failed",
+		    "cannot encode the client address");
+		return false;
+	}
+	/* One write: Postfix reads the header with a single peek. */
+	session_write_backend(s, header, n);
+	return s->state != SESSION_CLOSING;
+}
+
+static void
+on_backend_connected(uv_connect_t *req, int status)
+{
+	struct session *s = req->data;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (status < 0) {
+		backend_reply_unavailable(s, "backend_unavailable",
+		    uv_strerror(status));
+		return;
+	}
+	if (!send_identity(s))
+		return;
+
+	if (s->listener->config->mode == CONFIG_MODE_STARTTLS) {
+		smtp_reply_reader_init(&s->greeting);
+		session_set_state(s, SESSION_BACKEND_GREETING);
+		session_update_reading(s);
+		return;
+	}
+	session_set_state(s, SESSION_RELAYING);
+	session_arm_timer(s);
+	relay_from_client(s);
+}
+
+void
+backend_connect(struct session *s)
+{
+	const struct config_backend *cfg = &s->server->config->backend;
+	uv_loop_t *loop = &s->server->loop;
+	int rc = 0;
+
+	session_set_state(s, SESSION_BACKEND_CONNECT);
+	session_arm_timer(s);
+	session_update_reading(s);
+
+	if (cfg->is_unix)
+		uv_pipe_init(loop, &s->backend.pipe, 0);
+	else
+		uv_tcp_init(loop, &s->backend.tcp);
+	s->backend.handle.data = s;
+	s->backend_open = true;
+	s->open_handles++;
+	s->connect_request.data = s;
+
+	if (cfg->is_unix)
+		uv_pipe_connect(&s->connect_request, &s->backend.pipe,
+		    cfg->unix_path, on_backend_connected);
+	else
+		rc = uv_tcp_connect(&s->connect_request, &s->backend.tcp,
+		    (const struct sockaddr *)&cfg->tcp, on_backend_connected);
+	if (rc != 0)
+		backend_reply_unavailable(s, "backend_unavailable",
+		    uv_strerror(rc));
+}
+
+void
+backend_greeting_input(struct session *s, const char *data, size_t len)
+{
+	size_t used = 0;
+	char detail[64];
+
+	switch (smtp_reply_reader_feed(&s->greeting, data, len, &used)) {
+	case SMTP_REPLY_INCOMPLETE:
+		return;
+	case SMTP_REPLY_INVALID:
+		backend_reply_unavailable(s, "backend_bad_greeting",
+		    "its greeting is not an SMTP reply");
+		return;
+	case SMTP_REPLY_COMPLETE:
+		break;
+	}
+	if (s->greeting.code != 220) {
+		snprintf(detail, sizeof(detail), "greeting code %d",
+		    s->greeting.code);
+		backend_reply_unavailable(s, "backend_rejected", detail);
+		return;
+	}
+
+	/* RFC 3207 section 4.2: the client starts over with EHLO, which now
+	 * goes to the backend. */
+	session_set_state(s, SESSION_RELAYING);
+	session_arm_timer(s);
+	if (used < len) {
+		s->bytes_out += len - used;
+		if (!session_reply_tls(s, data + used, len - used))
+			return;
+	}
+	relay_from_client(s);
+}

@@ -1,0 +1,41 @@
+/*
+ * Listeners: one listening socket per listen address of each [listener NAME].
+ */
+#ifndef PROXY_LISTENER_H
+#define PROXY_LISTENER_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "proxy/log.h"
+
+struct server;
+
+struct listener_socket {
+	uv_tcp_t handle;
+	struct listener *listener;
+	const struct config_listen_address *address;
+	bool open;
+};
+
+struct listener {
+	struct server *server;
+	const struct config_listener *config;
+	char ident[LOG_IDENT_MAX];	/* "subtls/<name>" */
+	struct listener_socket *sockets;
+	size_t socket_count;
+};
+
+/*
+ * Binds and listens on every address of every listener.  On failure logs the
+ * address and the error, closes what was opened and returns -1.
+ */
+int listeners_open(struct server *srv);
+
+/* Closes every listening socket; sessions already accepted go on. */
+void listeners_close(struct server *srv);
+
+/* Frees the listener array once the loop has closed the handles. */
+void listeners_free(struct server *srv);
+
+#endif

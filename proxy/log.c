@@ -1,0 +1,93 @@
+/*
+ * Log lines: "<UTC time> <ident>[<pid>]: <level>: <message>" on stderr, or
+ * the message alone through syslog (facility mail), which adds the rest.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/log.h"
+
+static enum config_log_target log_target = CONFIG_LOG_STDERR;
+static enum config_log_level log_level = CONFIG_LOG_INFO;
+
+/*
+ * openlog() keeps one ident per process, and syslog has no per-call ident, so
+ * the ident is switched when it changes.  NOTE: this is correct with one event
+ * loop; loops in several threads will need their own syslog connection.
+ */
+static char syslog_ident[LOG_IDENT_MAX];
+
+static const char *const level_names[] = {
+	[CONFIG_LOG_ERROR] = "error",
+	[CONFIG_LOG_WARNING] = "warning",
+	[CONFIG_LOG_INFO] = "info",
+	[CONFIG_LOG_DEBUG] = "debug",
+};
+
+static const int syslog_priorities[] = {
+	[CONFIG_LOG_ERROR] = LOG_ERR,
+	[CONFIG_LOG_WARNING] = LOG_WARNING,
+	[CONFIG_LOG_INFO] = LOG_INFO,
+	[CONFIG_LOG_DEBUG] = LOG_DEBUG,
+};
+
+void
+log_setup(enum config_log_target target, enum config_log_level level)
+{
+	log_target = target;
+	log_level = level;
+}
+
+bool
+log_enabled(enum config_log_level level)
+{
+	return level <= log_level;
+}
+
+static void
+write_stderr(enum config_log_level level, const char *ident, const char *msg)
+{
+	struct timeval now;
+	struct tm tm;
+	char stamp[32];
+
+	gettimeofday(&now, NULL);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s\n", stamp,
+	    (long)(now.tv_usec / 1000), ident, (long)getpid(),
+	    level_names[level], msg);
+}
+
+static void
+write_syslog(enum config_log_level level, const char *ident, const char *msg)
+{
+	if (strcmp(syslog_ident, ident) != 0) {
+		snprintf(syslog_ident, sizeof(syslog_ident), "%s", ident);
+		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	}
+	syslog(syslog_priorities[level], "%s: %s", level_names[level], msg);
+}
+
+void
+log_message(enum config_log_level level, const char *ident, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (log_target == CONFIG_LOG_SYSLOG)
+		write_syslog(level, ident, msg);
+	else
+		write_stderr(level, ident, msg);
+}

@@ -1,0 +1,28 @@
+/*
+ * Logging to stderr or syslog.  Each line carries an ident: "subtls" for the
+ * process, "subtls/<listener>" for a session, as Postfix does with
+ * syslog_name, so both ports log alike and can be told apart.
+ */
+#ifndef PROXY_LOG_H
+#define PROXY_LOG_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+#define LOG_IDENT_MAX 64
+
+/* Sets where lines go and the lowest level written.  Call before logging. */
+void log_setup(enum config_log_target target, enum config_log_level level);
+
+bool log_enabled(enum config_log_level level);
+
+__attribute__((format(printf, 3, 4)))
+void log_message(enum config_log_level level, const char *ident,
+    const char *fmt, ...);
+
+#define log_error(...) log_message(CONFIG_LOG_ERROR, "subtls", __VA_ARGS__)
+#define log_warning(...) log_message(CONFIG_LOG_WARNING, "subtls", __VA_ARGS__)
+#define log_info(...) log_message(CONFIG_LOG_INFO, "subtls", __VA_ARGS__)
+
+#endif

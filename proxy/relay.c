@@ -1,0 +1,293 @@
+/*
+ * The byte pumps of a session: the pre-TLS dialogue, the TLS handshake, and
+ * the relay in both directions.
+ *
+ * Flow control keeps one chunk in flight per direction: the client is read
+ * only while the TLS engine holds no unread ciphertext and no write to the
+ * backend is pending; the backend is read only while no write to the client
+ * is pending.  A slow side therefore stops the other, and memory per session
+ * stays bounded whatever the message size.  Buffers exist only while data is
+ * in flight: allocated for a read, freed once written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/listener.h"
+#include "proxy/server.h"
+#include "proxy/session.h"
+#include "smtp/dialogue.h"
+#include "tls/engine.h"
+
+/* Replies collected from one read before they are written in one go. */
+#define DIALOGUE_BATCH (8 * SMTP_DIALOGUE_REPLY_MAX)
+
+void
+relay_on_client_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct session *s = handle->data;
+	size_t len = 0;
+
+	(void)suggested;
+	if (s->state == SESSION_PRETLS) {
+		/* Plaintext goes straight into the dialogue's line buffer. */
+		buf->base = smtp_dialogue_input_space(s->dialogue, &len);
+		buf->len = len;
+		return;
+	}
+	buf->base = malloc(SESSION_READ_SIZE);
+	buf->len = buf->base != NULL ? SESSION_READ_SIZE : 0;
+}
+
+void
+relay_on_backend_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	(void)handle;
+	(void)suggested;
+	buf->base = malloc(SESSION_READ_SIZE);
+	buf->len = buf->base != NULL ? SESSION_READ_SIZE : 0;
+}
+
+static void
+start_tls(struct session *s)
+{
+	smtp_dialogue_free(s->dialogue);
+	s->dialogue = NULL;
+	s->tls = tls_engine_new(s->server->tls);
+	if (s->tls == NULL) {
+		session_close(s, "out_of_memory", NULL);
+		return;
+	}
+	session_set_state(s, SESSION_TLS_HANDSHAKE);
+	session_arm_timer(s);
+}
+
+/*
+ * Answers the buffered command lines.  Replies are batched per read; when a
+ * batch fills up, reading pauses until it has been written, so a client that
+ * pipelines thousands of NOOPs cannot make subtls queue their replies.
+ */
+void
+relay_run_dialogue(struct session *s)
+{
+	char *batch = malloc(DIALOGUE_BATCH);
+	size_t len = 0, n;
+	enum smtp_step step = SMTP_STEP_NEED_INPUT;
+
+	if (batch == NULL) {
+		session_close(s, "out_of_memory", NULL);
+		return;
+	}
+	s->dialogue_paused = false;
+	while (DIALOGUE_BATCH - len >= SMTP_DIALOGUE_REPLY_MAX) {
+		step = smtp_dialogue_step(s->dialogue, batch + len, &n);
+		len += n;
+		if (step != SMTP_STEP_REPLY)
+			break;
+		session_arm_timer(s);
+	}
+	if (step == SMTP_STEP_REPLY)
+		s->dialogue_paused = true;
+	session_write_client(s, batch, len);
+
+	switch (step) {
+	case SMTP_STEP_STARTTLS:
+		start_tls(s);
+		break;
+	case SMTP_STEP_CLOSE: {
+		enum smtp_close_reason why = smtp_dialogue_close_reason(s->dialogue);
+
+		if (why == SMTP_CLOSE_STARTTLS_PIPELINING)
+			session_log(s, CONFIG_LOG_WARNING, "refused: command "
+			    "pipelined after STARTTLS (CVE-2011-0411 class)");
+		session_close(s, smtp_close_reason_name(why), NULL);
+		return;
+	}
+	default:
+		break;
+	}
+	session_update_reading(s);
+}
+
+static void
+handshake_progress(struct session *s)
+{
+	enum tls_status st = tls_engine_handshake(s->tls);
+
+	if (!session_flush_tls(s))
+		return;
+	switch (st) {
+	case TLS_WANT_INPUT:
+		return;
+	case TLS_DONE:
+		break;
+	case TLS_PEER_CLOSED:
+		session_close(s, "client_closed", "during the TLS handshake");
+		return;
+	case TLS_FAILED:
+		s->tls_failed = true;
+		session_close(s, "tls_handshake_failed",
+		    tls_engine_error(s->tls));
+		return;
+	}
+	s->tls_established = true;
+	session_log(s, CONFIG_LOG_DEBUG, "tls=%s cipher=%s",
+	    tls_engine_version(s->tls), tls_engine_cipher(s->tls));
+	backend_connect(s);
+}
+
+/* The client is done sending: half-close the backend once its writes end. */
+static void
+client_finished(struct session *s)
+{
+	s->client_finished = true;
+	if (s->backend_writes > 0)
+		return;
+	s->backend_shutdown.data = s;
+	if (uv_shutdown(&s->backend_shutdown, &s->backend.stream, NULL) != 0)
+		session_close(s, "client_closed", NULL);
+}
+
+void
+relay_from_client(struct session *s)
+{
+	while (s->state == SESSION_RELAYING && s->backend_writes == 0 &&
+	    !s->client_finished) {
+		char *buf = malloc(SESSION_READ_SIZE);
+		enum tls_status st;
+		size_t n;
+
+		if (buf == NULL) {
+			session_close(s, "out_of_memory", NULL);
+			return;
+		}
+		st = tls_engine_read(s->tls, buf, SESSION_READ_SIZE, &n);
+		if (!session_flush_tls(s)) {
+			free(buf);
+			return;
+		}
+		if (st == TLS_DONE) {
+			s->bytes_in += n;
+			session_write_backend(s, buf, n);
+			continue;
+		}
+		free(buf);
+		if (st == TLS_WANT_INPUT)
+			break;
+		if (st == TLS_PEER_CLOSED) {
+			client_finished(s);
+			break;
+		}
+		s->tls_failed = true;
+		session_close(s, "tls_error", tls_engine_error(s->tls));
+		return;
+	}
+	session_update_reading(s);
+}
+
+void
+relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct session *s = stream->data;
+
+	if (s->state == SESSION_PRETLS) {
+		/* buf points into the dialogue, which owns it. */
+		if (nread > 0) {
+			smtp_dialogue_commit(s->dialogue, (size_t)nread);
+			relay_run_dialogue(s);
+		} else if (nread < 0)
+			session_close(s, nread == UV_EOF ? "client_closed" :
+			    "client_read_failed", nread == UV_EOF ? NULL :
+			    uv_strerror((int)nread));
+		return;
+	}
+	if (nread <= 0) {
+		free(buf->base);
+		if (nread == 0)
+			return;
+		if (nread == UV_EOF && s->state == SESSION_RELAYING) {
+			/* A TCP close without close_notify; the relay ends
+			 * the same way, but the log tells. */
+			session_log(s, CONFIG_LOG_DEBUG, "client closed "
+			    "without close_notify");
+			client_finished(s);
+			session_update_reading(s);
+			return;
+		}
+		s->tls_failed = true;
+		session_close(s, nread == UV_EOF ? "client_closed" :
+		    "client_read_failed", nread == UV_EOF ? NULL :
+		    uv_strerror((int)nread));
+		return;
+	}
+
+	s->last_activity_ms = uv_now(&s->server->loop);
+	tls_engine_push_input(s->tls, buf->base, (size_t)nread);
+	if (s->state == SESSION_TLS_HANDSHAKE)
+		handshake_progress(s);
+	else if (s->state == SESSION_RELAYING)
+		relay_from_client(s);
+	if (s->state != SESSION_CLOSING)
+		session_update_reading(s);
+}
+
+static void
+relay_to_client(struct session *s, const char *data, size_t len)
+{
+	s->bytes_out += len;
+	if (!session_reply_tls(s, data, len))
+		return;
+	session_update_reading(s);
+}
+
+void
+relay_on_backend_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct session *s = stream->data;
+
+	if (nread > 0) {
+		s->last_activity_ms = uv_now(&s->server->loop);
+		if (s->state == SESSION_BACKEND_GREETING)
+			backend_greeting_input(s, buf->base, (size_t)nread);
+		else if (s->state == SESSION_RELAYING)
+			relay_to_client(s, buf->base, (size_t)nread);
+		free(buf->base);
+		return;
+	}
+	free(buf->base);
+	if (nread == 0)
+		return;
+	if (s->state == SESSION_BACKEND_GREETING) {
+		backend_reply_unavailable(s, "backend_closed",
+		    nread == UV_EOF ? "closed before its greeting" :
+		    uv_strerror((int)nread));
+		return;
+	}
+	if (nread == UV_EOF)
+		session_close(s, s->client_finished ? "client_closed" :
+		    "backend_closed", NULL);
+	else
+		session_close(s, "backend_read_failed", uv_strerror((int)nread));
+}
+
+void
+relay_client_write_done(struct session *s)
+{
+	if (s->client_writes > 0)
+		return;
+	if (s->state == SESSION_PRETLS && s->dialogue_paused)
+		relay_run_dialogue(s);
+	else
+		session_update_reading(s);
+}
+
+void
+relay_backend_write_done(struct session *s)
+{
+	if (s->backend_writes > 0)
+		return;
+	if (s->client_finished) {
+		client_finished(s);
+		return;
+	}
+	relay_from_client(s);
+}

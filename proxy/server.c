@@ -1,0 +1,65 @@
+/*
+ * Running and stopping one event loop's server: signals and the drain.
+ */
+#include "proxy/listener.h"
+#include "proxy/log.h"
+#include "proxy/server.h"
+#include "proxy/session.h"
+
+static void
+on_closed_ignore(uv_handle_t *handle)
+{
+	(void)handle;
+}
+
+/* Closes the server's own handles so that uv_run() can return. */
+static void
+server_finish(struct server *srv)
+{
+	log_info("all sessions closed, stopping");
+	if (!uv_is_closing((uv_handle_t *)&srv->drain_timer))
+		uv_close((uv_handle_t *)&srv->drain_timer, on_closed_ignore);
+	if (!uv_is_closing((uv_handle_t *)&srv->sigterm))
+		uv_close((uv_handle_t *)&srv->sigterm, on_closed_ignore);
+	if (!uv_is_closing((uv_handle_t *)&srv->sigint))
+		uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
+}
+
+static void
+on_drain_timeout(uv_timer_t *timer)
+{
+	struct server *srv = timer->data;
+
+	log_warning("drain timeout: closing %zu open sessions",
+	    srv->session_count);
+	sessions_close_all(srv, "shutdown");
+}
+
+void
+server_drain(struct server *srv, const char *signal_name)
+{
+	if (srv->draining) {
+		log_info("%s again: still waiting for %zu sessions",
+		    signal_name, srv->session_count);
+		return;
+	}
+	srv->draining = true;
+	listeners_close(srv);
+	log_info("%s: stopped accepting, draining %zu sessions for up to "
+	    "%llu s", signal_name, srv->session_count, (unsigned long long)
+	    (srv->config->global.drain_timeout_ms / 1000));
+	if (srv->session_count == 0) {
+		server_finish(srv);
+		return;
+	}
+	uv_timer_start(&srv->drain_timer, on_drain_timeout,
+	    srv->config->global.drain_timeout_ms, 0);
+}
+
+void
+server_session_gone(struct server *srv)
+{
+	srv->session_count--;
+	if (srv->draining && srv->session_count == 0)
+		server_finish(srv);
+}

@@ -1,0 +1,46 @@
+/*
+ * The per-loop server context: everything one event loop needs, so that later
+ * several loops (one per thread) can each own one without shared mutable state.
+ */
+#ifndef PROXY_SERVER_H
+#define PROXY_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+
+struct listener;
+struct session;
+struct tls_context;
+
+struct server {
+	uv_loop_t loop;
+	const struct config *config;
+	struct tls_context *tls;
+
+	struct listener *listeners;	/* one per [listener NAME] */
+	size_t listener_count;
+
+	struct session *sessions;	/* open sessions, newest first */
+	size_t session_count;
+	uint64_t session_id_base;	/* random, so ids differ across restarts */
+	uint64_t sessions_started;
+
+	bool draining;			/* SIGTERM: listeners closed */
+	uv_timer_t drain_timer;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+};
+
+/*
+ * Stops accepting and lets open sessions finish; closes those still open
+ * when the drain timeout expires.  uv_run() returns once all are gone.
+ */
+void server_drain(struct server *srv, const char *signal_name);
+
+/* Called by the session code when a session has been freed. */
+void server_session_gone(struct server *srv);
+
+#endif

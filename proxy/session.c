@@ -1,0 +1,500 @@
+/*
+ * Session lifecycle: accept, state changes, timers, writes, and the one way
+ * out, session_close().  The byte pumps live in relay.c, the backend
+ * connection in backend.c.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/listener.h"
+#include "proxy/log.h"
+#include "proxy/server.h"
+#include "proxy/session.h"
+#include "smtp/dialogue.h"
+#include "smtp/reply.h"
+#include "tls/engine.h"
+
+/* How long a closing session waits for its last bytes to reach the client. */
+#define SESSION_LINGER_MS 5000
+
+struct write_request {
+	uv_write_t req;
+	struct session *session;
+	char *buf;
+};
+
+static const char *const state_names[] = {
+	[SESSION_PRETLS] = "pretls",
+	[SESSION_TLS_HANDSHAKE] = "tls_handshake",
+	[SESSION_BACKEND_CONNECT] = "backend_connect",
+	[SESSION_BACKEND_GREETING] = "backend_greeting",
+	[SESSION_RELAYING] = "relaying",
+	[SESSION_CLOSING] = "closing",
+};
+
+void
+session_log(const struct session *s, enum config_log_level level,
+    const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_message(level, s->listener->ident, "s=%s client=%s %s", s->id,
+	    s->peer, msg);
+}
+
+void
+session_set_state(struct session *s, enum session_state state)
+{
+	session_log(s, CONFIG_LOG_DEBUG, "state %s -> %s",
+	    state_names[s->state], state_names[state]);
+	s->state = state;
+}
+
+/* Formats an address as "1.2.3.4:25" or "[::1]:25"; IPv4-mapped as IPv4. */
+static void
+format_peer(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+			    sizeof(ip));
+			snprintf(out, cap, "%s:%u", ip, ntohs(in6->sin6_port));
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+			snprintf(out, cap, "[%s]:%u", ip, ntohs(in6->sin6_port));
+		}
+	} else
+		snprintf(out, cap, "unknown");
+}
+
+static void
+on_handle_closed(uv_handle_t *handle)
+{
+	struct session *s = handle->data;
+	struct server *srv = s->server;
+
+	if (--s->open_handles > 0)
+		return;
+	smtp_dialogue_free(s->dialogue);
+	tls_engine_free(s->tls);
+	free(s);
+	server_session_gone(srv);
+}
+
+static void
+close_client_now(struct session *s)
+{
+	if (s->client_closing)
+		return;
+	s->client_closing = true;
+	uv_close((uv_handle_t *)&s->client, on_handle_closed);
+	uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+}
+
+static void
+on_client_shutdown(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	close_client_now(req->data);
+}
+
+static void
+on_session_timer(uv_timer_t *timer);
+
+void
+session_accept(struct listener *listener, uv_stream_t *socket)
+{
+	struct server *srv = listener->server;
+	struct session *s;
+	int len, rc;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		log_message(CONFIG_LOG_ERROR, listener->ident,
+		    "cannot accept a connection: out of memory");
+		return;
+	}
+	s->server = srv;
+	s->listener = listener;
+	s->started_ms = s->last_activity_ms = uv_now(&srv->loop);
+	snprintf(s->id, sizeof(s->id), "%016llx", (unsigned long long)
+	    (srv->session_id_base + srv->sessions_started++));
+	snprintf(s->peer, sizeof(s->peer), "unknown");
+
+	uv_tcp_init(&srv->loop, &s->client);
+	uv_timer_init(&srv->loop, &s->timer);
+	s->client.data = s->timer.data = s;
+	s->open_handles = 2;
+	s->next = srv->sessions;
+	if (srv->sessions != NULL)
+		srv->sessions->prev = s;
+	srv->sessions = s;
+	srv->session_count++;
+
+	rc = uv_accept(socket, (uv_stream_t *)&s->client);
+	if (rc == 0) {
+		len = sizeof(s->client_addr);
+		rc = uv_tcp_getpeername(&s->client,
+		    (struct sockaddr *)&s->client_addr, &len);
+	}
+	if (rc == 0) {
+		len = sizeof(s->local_addr);
+		rc = uv_tcp_getsockname(&s->client,
+		    (struct sockaddr *)&s->local_addr, &len);
+	}
+	format_peer(&s->client_addr, s->peer, sizeof(s->peer));
+	if (rc != 0) {
+		session_log(s, CONFIG_LOG_WARNING, "accept failed: %s",
+		    uv_strerror(rc));
+		s->state = SESSION_CLOSING;
+		close_client_now(s);
+		return;
+	}
+	uv_tcp_nodelay(&s->client, 1);
+
+	char local[INET6_ADDRSTRLEN + 8];
+	format_peer(&s->local_addr, local, sizeof(local));
+	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
+	    listener->config->name, local,
+	    config_mode_name(listener->config->mode));
+
+	if (listener->config->mode == CONFIG_MODE_STARTTLS) {
+		char *greeting = malloc(SMTP_DIALOGUE_REPLY_MAX);
+		const char *hostname = srv->config->global.hostname;
+		size_t n;
+
+		s->dialogue = smtp_dialogue_new(hostname);
+		if (greeting == NULL || s->dialogue == NULL) {
+			free(greeting);
+			session_close(s, "out_of_memory", NULL);
+			return;
+		}
+		s->state = SESSION_PRETLS;
+		n = smtp_reply_greeting(greeting, SMTP_DIALOGUE_REPLY_MAX,
+		    hostname);
+		session_write_client(s, greeting, n);
+	} else {
+		s->tls = tls_engine_new(srv->tls);
+		if (s->tls == NULL) {
+			session_close(s, "out_of_memory", NULL);
+			return;
+		}
+		s->state = SESSION_TLS_HANDSHAKE;
+	}
+	session_arm_timer(s);
+	session_update_reading(s);
+}
+
+/* The timeout of the state the session is in, in milliseconds. */
+static uint64_t
+state_timeout(const struct session *s)
+{
+	const struct config *cfg = s->server->config;
+
+	switch (s->state) {
+	case SESSION_PRETLS:
+		return cfg->global.command_timeout_ms;
+	case SESSION_TLS_HANDSHAKE:
+		return cfg->global.handshake_timeout_ms;
+	case SESSION_BACKEND_CONNECT:
+	case SESSION_BACKEND_GREETING:
+		return cfg->backend.connect_timeout_ms;
+	case SESSION_RELAYING:
+		return cfg->global.idle_timeout_ms;
+	case SESSION_CLOSING:
+		return SESSION_LINGER_MS;
+	}
+	return SESSION_LINGER_MS;
+}
+
+void
+session_arm_timer(struct session *s)
+{
+	uv_timer_start(&s->timer, on_session_timer, state_timeout(s), 0);
+}
+
+static void
+on_session_timer(uv_timer_t *timer)
+{
+	struct session *s = timer->data;
+	uint64_t now = uv_now(&s->server->loop);
+	uint64_t idle = state_timeout(s);
+	char reply[SMTP_DIALOGUE_REPLY_MAX];
+	char *copy;
+	size_t n;
+
+	switch (s->state) {
+	case SESSION_PRETLS:
+		n = smtp_reply_timeout(reply, sizeof(reply),
+		    s->server->config->global.hostname);
+		copy = malloc(n);
+		if (copy != NULL) {
+			memcpy(copy, reply, n);
+			session_write_client(s, copy, n);
+		}
+		session_close(s, "command_timeout", NULL);
+		break;
+	case SESSION_TLS_HANDSHAKE:
+		s->tls_failed = true;
+		session_close(s, "handshake_timeout", NULL);
+		break;
+	case SESSION_BACKEND_CONNECT:
+	case SESSION_BACKEND_GREETING:
+		backend_reply_unavailable(s, "backend_timeout",
+		    s->state == SESSION_BACKEND_CONNECT ? "connect timed out" :
+		    "no greeting from the backend");
+		break;
+	case SESSION_RELAYING:
+		/* Activity re-arms lazily: only the expiry compares times. */
+		if (now - s->last_activity_ms >= idle)
+			session_close(s, "idle_timeout", NULL);
+		else
+			uv_timer_start(&s->timer, on_session_timer,
+			    idle - (now - s->last_activity_ms), 0);
+		break;
+	case SESSION_CLOSING:
+		close_client_now(s);
+		break;
+	}
+}
+
+static void
+on_client_written(uv_write_t *req, int status)
+{
+	struct write_request *w = (struct write_request *)req;
+	struct session *s = w->session;
+
+	free(w->buf);
+	free(w);
+	s->client_writes--;
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (status < 0) {
+		s->tls_failed = true;
+		session_close(s, "client_write_failed", uv_strerror(status));
+		return;
+	}
+	relay_client_write_done(s);
+}
+
+static void
+on_backend_written(uv_write_t *req, int status)
+{
+	struct write_request *w = (struct write_request *)req;
+	struct session *s = w->session;
+
+	free(w->buf);
+	free(w);
+	s->backend_writes--;
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (status < 0) {
+		backend_reply_unavailable(s, "backend_write_failed",
+		    uv_strerror(status));
+		return;
+	}
+	relay_backend_write_done(s);
+}
+
+static void
+write_stream(struct session *s, uv_stream_t *stream, char *buf, size_t len,
+    unsigned *in_flight, uv_write_cb done)
+{
+	struct write_request *w = malloc(sizeof(*w));
+	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+	int rc;
+
+	if (w == NULL) {
+		free(buf);
+		session_close(s, "out_of_memory", NULL);
+		return;
+	}
+	w->session = s;
+	w->buf = buf;
+	rc = uv_write(&w->req, stream, &b, 1, done);
+	if (rc != 0) {
+		free(buf);
+		free(w);
+		session_close(s, "write_failed", uv_strerror(rc));
+		return;
+	}
+	(*in_flight)++;
+}
+
+void
+session_write_client(struct session *s, char *buf, size_t len)
+{
+	if (len == 0 || s->client_closing) {
+		free(buf);
+		return;
+	}
+	write_stream(s, (uv_stream_t *)&s->client, buf, len, &s->client_writes,
+	    on_client_written);
+}
+
+void
+session_write_backend(struct session *s, char *buf, size_t len)
+{
+	if (len == 0 || !s->backend_open) {
+		free(buf);
+		return;
+	}
+	write_stream(s, &s->backend.stream, buf, len, &s->backend_writes,
+	    on_backend_written);
+}
+
+bool
+session_flush_tls(struct session *s)
+{
+	size_t len;
+	char *out = tls_engine_take_output(s->tls, &len);
+
+	if (out != NULL)
+		session_write_client(s, out, len);
+	return s->state != SESSION_CLOSING;
+}
+
+bool
+session_reply_tls(struct session *s, const char *reply, size_t len)
+{
+	if (tls_engine_write(s->tls, reply, len) != TLS_DONE) {
+		s->tls_failed = true;
+		session_close(s, "tls_error", tls_engine_error(s->tls));
+		return false;
+	}
+	return session_flush_tls(s);
+}
+
+static void
+set_reading(uv_stream_t *stream, bool *reading, bool want, uv_alloc_cb alloc,
+    uv_read_cb read)
+{
+	if (want == *reading)
+		return;
+	if (want)
+		uv_read_start(stream, alloc, read);
+	else
+		uv_read_stop(stream);
+	*reading = want;
+}
+
+void
+session_update_reading(struct session *s)
+{
+	bool client = false, backend = false;
+
+	switch (s->state) {
+	case SESSION_PRETLS:
+		client = !s->dialogue_paused;
+		break;
+	case SESSION_TLS_HANDSHAKE:
+		client = true;
+		break;
+	case SESSION_BACKEND_CONNECT:
+		break;
+	case SESSION_BACKEND_GREETING:
+		backend = true;
+		break;
+	case SESSION_RELAYING:
+		/* Bounded buffering: one chunk in flight per direction. */
+		client = !s->client_finished && s->backend_writes == 0 &&
+		    !tls_engine_has_input(s->tls);
+		backend = s->client_writes == 0;
+		break;
+	case SESSION_CLOSING:
+		break;
+	}
+	if (!s->client_closing)
+		set_reading((uv_stream_t *)&s->client, &s->client_reading,
+		    client, relay_on_client_alloc, relay_on_client_read);
+	if (s->backend_open)
+		set_reading(&s->backend.stream, &s->backend_reading, backend,
+		    relay_on_backend_alloc, relay_on_backend_read);
+}
+
+static void
+write_summary(struct session *s, const char *reason, const char *detail)
+{
+	uint64_t ms = uv_now(&s->server->loop) - s->started_ms;
+	const char *version = NULL, *cipher = NULL, *sni = NULL;
+
+	if (s->tls_established) {
+		version = tls_engine_version(s->tls);
+		cipher = tls_engine_cipher(s->tls);
+		sni = tls_engine_sni(s->tls);
+	}
+	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
+	    "tls=%s cipher=%s sni=%s bytes_in=%llu bytes_out=%llu "
+	    "duration=%llu.%03llus", s->listener->config->name, reason,
+	    detail != NULL ? " detail=\"" : "", detail != NULL ? detail : "",
+	    detail != NULL ? "\"" : "",
+	    version != NULL ? version : "none", cipher != NULL ? cipher : "none",
+	    sni != NULL ? sni : "none", (unsigned long long)s->bytes_in,
+	    (unsigned long long)s->bytes_out, (unsigned long long)(ms / 1000),
+	    (unsigned long long)(ms % 1000));
+}
+
+void
+session_close(struct session *s, const char *reason, const char *detail)
+{
+	struct server *srv = s->server;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	write_summary(s, reason, detail);
+	session_set_state(s, SESSION_CLOSING);
+	session_update_reading(s);
+
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+
+	if (s->backend_open) {
+		s->backend_open = false;
+		uv_close(&s->backend.handle, on_handle_closed);
+	}
+	if (s->tls_established && !s->tls_failed) {
+		tls_engine_close_notify(s->tls);
+		session_flush_tls(s);
+	}
+
+	/* Flush what was written to the client (a final reply), then close. */
+	if (s->client_closing)
+		return;
+	s->client_shutdown.data = s;
+	if (uv_shutdown(&s->client_shutdown, (uv_stream_t *)&s->client,
+	    on_client_shutdown) != 0) {
+		close_client_now(s);
+		return;
+	}
+	session_arm_timer(s);
+}
+
+void
+sessions_close_all(struct server *srv, const char *reason)
+{
+	while (srv->sessions != NULL)
+		session_close(srv->sessions, reason, NULL);
+}

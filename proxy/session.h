@@ -1,0 +1,141 @@
+/*
+ * A client session, from accept to its one summary line.
+ *
+ * Implicit TLS: accept -> handshake -> backend connect -> identity header ->
+ * relay.  STARTTLS: accept -> greeting -> pre-TLS dialogue -> STARTTLS ->
+ * handshake -> backend connect -> identity header -> backend greeting consumed
+ * -> relay.  The state says where the session is; every change goes through
+ * session_set_state(), and every end through session_close().
+ */
+#ifndef PROXY_SESSION_H
+#define PROXY_SESSION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "smtp/reply.h"
+
+struct listener;
+struct server;
+struct smtp_dialogue;
+struct tls_engine;
+
+enum session_state {
+	SESSION_PRETLS,			/* STARTTLS listener, plaintext */
+	SESSION_TLS_HANDSHAKE,
+	SESSION_BACKEND_CONNECT,
+	SESSION_BACKEND_GREETING,	/* STARTTLS: reading the backend's 220 */
+	SESSION_RELAYING,
+	SESSION_CLOSING,		/* summary written, handles closing */
+};
+
+/* Bytes read from a socket at once, and the most one relay write carries. */
+#define SESSION_READ_SIZE 16384
+
+struct session {
+	struct server *server;
+	struct listener *listener;
+	struct session *prev;
+	struct session *next;
+
+	char id[20];
+	char peer[INET6_ADDRSTRLEN + 8];	/* "ip:port" or "[ip]:port" */
+	struct sockaddr_storage client_addr;
+	struct sockaddr_storage local_addr;	/* the listener's side */
+	enum session_state state;
+	uint64_t started_ms;
+	uint64_t last_activity_ms;
+
+	uv_tcp_t client;
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} backend;
+	uv_connect_t connect_request;
+	uv_shutdown_t client_shutdown;
+	uv_shutdown_t backend_shutdown;
+	uv_timer_t timer;
+	unsigned open_handles;
+
+	struct smtp_dialogue *dialogue;		/* SESSION_PRETLS only */
+	struct tls_engine *tls;
+	struct smtp_reply_reader greeting;
+
+	unsigned client_writes;		/* writes to the client in flight */
+	unsigned backend_writes;
+	bool client_reading;
+	bool backend_reading;
+	bool backend_open;		/* the backend handle is initialized */
+	bool client_closing;		/* uv_close() called on client */
+	bool client_finished;		/* close_notify or EOF from the client */
+	bool dialogue_paused;		/* replies are waiting to be written */
+	bool tls_established;
+	bool tls_failed;		/* no close_notify after a TLS error */
+
+	uint64_t bytes_in;		/* plaintext, client to backend */
+	uint64_t bytes_out;		/* plaintext, backend to client */
+};
+
+/* Accepts a connection from listener's socket and starts its session. */
+void session_accept(struct listener *listener, uv_stream_t *socket);
+
+void session_set_state(struct session *s, enum session_state state);
+
+/*
+ * Ends the session: writes the summary line with reason (a short token such
+ * as "backend_closed") and detail (NULL, or an error text), stops both
+ * directions, sends close_notify when TLS is up, flushes what was already
+ * written to the client and frees everything once libuv has closed the
+ * handles.  Calling it again does nothing.
+ */
+void session_close(struct session *s, const char *reason, const char *detail);
+
+/* Closes every session at once (drain timeout). */
+void sessions_close_all(struct server *srv, const char *reason);
+
+__attribute__((format(printf, 3, 4)))
+void session_log(const struct session *s, enum config_log_level level,
+    const char *fmt, ...);
+
+/* Arms the session timer for the current state's timeout. */
+void session_arm_timer(struct session *s);
+
+/* Writes len bytes of buf (malloc'd; the session takes it) to one side. */
+void session_write_client(struct session *s, char *buf, size_t len);
+void session_write_backend(struct session *s, char *buf, size_t len);
+
+/* Sends the TLS engine's pending ciphertext.  False if the session closed. */
+bool session_flush_tls(struct session *s);
+
+/* Encrypts an SMTP reply of subtls's own to the client.  False if closed. */
+bool session_reply_tls(struct session *s, const char *reply, size_t len);
+
+/* Starts or stops reading each side as the state and buffers allow. */
+void session_update_reading(struct session *s);
+
+/* relay.c */
+void relay_on_client_read(uv_stream_t *stream, ssize_t nread,
+    const uv_buf_t *buf);
+void relay_on_client_alloc(uv_handle_t *handle, size_t suggested,
+    uv_buf_t *buf);
+void relay_on_backend_read(uv_stream_t *stream, ssize_t nread,
+    const uv_buf_t *buf);
+void relay_on_backend_alloc(uv_handle_t *handle, size_t suggested,
+    uv_buf_t *buf);
+void relay_run_dialogue(struct session *s);
+void relay_from_client(struct session *s);
+void relay_client_write_done(struct session *s);
+void relay_backend_write_done(struct session *s);
+
+/* backend.c */
+void backend_connect(struct session *s);
+void backend_greeting_input(struct session *s, const char *data, size_t len);
+void backend_reply_unavailable(struct session *s, const char *reason,
+    const char *detail);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * PROXY protocol v1 and v2 headers, as specified in HAProxy's
+ * doc/proxy-protocol.txt.
+ *
+ * One header carries a single address family, so both encoders first reduce
+ * the two socket addresses to one.  An IPv4-mapped IPv6 address (how a
+ * dual-stack listener sees an IPv4 client) becomes IPv4.  If the families
+ * still differ, the IPv4 side is mapped to IPv6.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "smtp/proxy_header.h"
+
+/* An address and port, reduced from a struct sockaddr. */
+struct endpoint {
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned char address[16];	/* 4 or 16 bytes, network byte order */
+	uint16_t port;			/* host byte order */
+};
+
+/* The v2 signature (proxy-protocol.txt section 2.2). */
+static const unsigned char proxy_v2_signature[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+};
+
+#define PROXY_V2_FIXED_LEN 16		/* signature, ver_cmd, fam, len */
+#define PROXY_V2_VERSION_PROXY 0x21	/* version 2, command PROXY */
+#define PROXY_V2_TCP4 0x11		/* AF_INET, SOCK_STREAM */
+#define PROXY_V2_TCP6 0x21		/* AF_INET6, SOCK_STREAM */
+
+static const unsigned char ipv4_mapped_prefix[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+};
+
+/*
+ * Copies the address and port out of sa, whose real type is struct
+ * sockaddr_in or struct sockaddr_in6 as given by sa_family.  The scope id of a
+ * link-local IPv6 address is dropped because neither header version carries
+ * it.  Returns false for any other family.
+ */
+static bool
+endpoint_from_sockaddr(struct endpoint *e, const struct sockaddr *sa)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		memcpy(&sin, sa, sizeof(sin));
+		e->family = AF_INET;
+		memcpy(e->address, &sin.sin_addr, 4);
+		e->port = ntohs(sin.sin_port);
+		return true;
+
+	case AF_INET6:
+		memcpy(&sin6, sa, sizeof(sin6));
+		e->port = ntohs(sin6.sin6_port);
+		if (memcmp(&sin6.sin6_addr, ipv4_mapped_prefix,
+		    sizeof(ipv4_mapped_prefix)) == 0) {
+			e->family = AF_INET;
+			memcpy(e->address, sin6.sin6_addr.s6_addr + 12, 4);
+		} else {
+			e->family = AF_INET6;
+			memcpy(e->address, &sin6.sin6_addr, 16);
+		}
+		return true;
+
+	default:
+		return false;
+	}
+}
+
+static void
+endpoint_map_to_ipv6(struct endpoint *e)
+{
+	if (e->family == AF_INET6)
+		return;
+
+	memmove(e->address + 12, e->address, 4);
+	memcpy(e->address, ipv4_mapped_prefix, sizeof(ipv4_mapped_prefix));
+	e->family = AF_INET6;
+}
+
+/* Fills source and destination in one family, or returns false. */
+static bool
+endpoints_from_sockaddrs(struct endpoint *source, struct endpoint *destination,
+    const struct sockaddr *client, const struct sockaddr *server)
+{
+	if (!endpoint_from_sockaddr(source, client) ||
+	    !endpoint_from_sockaddr(destination, server))
+		return false;
+
+	if (source->family != destination->family) {
+		endpoint_map_to_ipv6(source);
+		endpoint_map_to_ipv6(destination);
+	}
+	return true;
+}
+
+static size_t
+endpoint_address_len(const struct endpoint *e)
+{
+	return e->family == AF_INET ? 4 : 16;
+}
+
+static unsigned char *
+put_uint16_be(unsigned char *p, uint16_t value)
+{
+	p[0] = (unsigned char)(value >> 8);
+	p[1] = (unsigned char)(value & 0xff);
+	return p + 2;
+}
+
+size_t
+smtp_proxy_v2_encode(unsigned char *out, size_t cap,
+    const struct sockaddr *client, const struct sockaddr *server)
+{
+	struct endpoint source;
+	struct endpoint destination;
+	size_t address_len;
+	size_t payload_len;
+	unsigned char *p;
+
+	if (!endpoints_from_sockaddrs(&source, &destination, client, server))
+		return 0;
+	address_len = endpoint_address_len(&source);
+	payload_len = 2 * address_len + 2 * 2;
+	if (PROXY_V2_FIXED_LEN + payload_len > cap)
+		return 0;
+
+	/* Section 2.2: addresses, then ports, all in network byte order. */
+	memcpy(out, proxy_v2_signature, sizeof(proxy_v2_signature));
+	p = out + sizeof(proxy_v2_signature);
+	*p++ = PROXY_V2_VERSION_PROXY;
+	*p++ = source.family == AF_INET ? PROXY_V2_TCP4 : PROXY_V2_TCP6;
+	p = put_uint16_be(p, (uint16_t)payload_len);
+	memcpy(p, source.address, address_len);
+	p += address_len;
+	memcpy(p, destination.address, address_len);
+	p += address_len;
+	p = put_uint16_be(p, source.port);
+	p = put_uint16_be(p, destination.port);
+	return (size_t)(p - out);
+}
+
+/*
+ * Writes the address as section 2.1 of proxy-protocol.txt requires: IPv4 in
+ * decimal without leading zeros, IPv6 as hexadecimal groups with at most one
+ * "::".  inet_ntop() does both, except that it writes an IPv4-mapped address
+ * with a dotted IPv4 tail, which is not hexadecimal groups.
+ */
+static bool
+endpoint_format_address(const struct endpoint *e, char *text, size_t cap)
+{
+	const unsigned char *a = e->address;
+
+	if (e->family == AF_INET6 && memcmp(a, ipv4_mapped_prefix,
+	    sizeof(ipv4_mapped_prefix)) == 0) {
+		int n = snprintf(text, cap, "::ffff:%x:%x",
+		    (unsigned)(a[12] << 8 | a[13]),
+		    (unsigned)(a[14] << 8 | a[15]));
+
+		return n > 0 && (size_t)n < cap;
+	}
+	return inet_ntop(e->family, a, text, (socklen_t)cap) != NULL;
+}
+
+/*
+ * Section 2.1 of proxy-protocol.txt: "PROXY", the protocol, both addresses,
+ * both ports, separated by single spaces and ended by CRLF.  out is
+ * NUL-terminated, and the NUL must fit in cap too.
+ */
+size_t
+smtp_proxy_v1_encode(char *out, size_t cap, const struct sockaddr *client,
+    const struct sockaddr *server)
+{
+	struct endpoint source;
+	struct endpoint destination;
+	char source_text[INET6_ADDRSTRLEN];
+	char destination_text[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!endpoints_from_sockaddrs(&source, &destination, client, server))
+		return 0;
+	if (!endpoint_format_address(&source, source_text,
+	    sizeof(source_text)) ||
+	    !endpoint_format_address(&destination, destination_text,
+	    sizeof(destination_text)))
+		return 0;
+
+	n = snprintf(out, cap, "PROXY %s %s %s %u %u\r\n",
+	    source.family == AF_INET ? "TCP4" : "TCP6", source_text,
+	    destination_text, (unsigned)source.port,
+	    (unsigned)destination.port);
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	return (size_t)n;
+}

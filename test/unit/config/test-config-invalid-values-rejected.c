@@ -1,0 +1,185 @@
+/*
+ * Each key rejects a value it cannot use, at the value's line, with the
+ * value quoted and the allowed values named.
+ */
+#include "test/unit/config/config_test.h"
+
+struct error_case {
+	const char *name;
+	const char *config;
+	const char *errors;
+};
+
+#define GLOBAL_WITH(line) \
+	"[global]\n" line "\n" \
+	CONFIG_TEST_TLS CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER
+#define TLS_WITH(line) \
+	CONFIG_TEST_TLS line "\n" CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER
+#define BACKEND_WITH(line) \
+	CONFIG_TEST_TLS "[backend]\n" line "\n" CONFIG_TEST_LISTENER
+#define LISTENER_WITH(line) \
+	CONFIG_TEST_TLS CONFIG_TEST_BACKEND \
+	"[listener smtps]\nmode = implicit\n" line "\n"
+
+#define DURATION_ALLOWED "(allowed: a whole number followed by s, m or h, " \
+	"or a bare number of seconds, from 1s to 24h)"
+#define LISTEN_ALLOWED "(allowed: a.b.c.d:port or [IPv6]:port (numeric, " \
+	"port 1 to 65535), separated by commas or blanks)"
+#define BACKEND_ALLOWED "(allowed: unix:/absolute/path, a.b.c.d:port or " \
+	"[IPv6]:port (numeric, port 1 to 65535))"
+#define CIPHERS_ALLOWED "(allowed: ECDHE-ECDSA-AES128-GCM-SHA256, " \
+	"ECDHE-RSA-AES128-GCM-SHA256, ECDHE-ECDSA-AES256-GCM-SHA384, " \
+	"ECDHE-RSA-AES256-GCM-SHA384, ECDHE-ECDSA-CHACHA20-POLY1305, " \
+	"ECDHE-RSA-CHACHA20-POLY1305)"
+
+static const struct error_case cases[] = {
+	{ "duration with unknown unit",
+	  GLOBAL_WITH("idle_timeout = 10min"),
+	  "@FILE@:2: invalid idle_timeout \"10min\" " DURATION_ALLOWED "\n" },
+	{ "duration of zero",
+	  GLOBAL_WITH("drain_timeout = 0s"),
+	  "@FILE@:2: invalid drain_timeout \"0s\" " DURATION_ALLOWED "\n" },
+	{ "duration above 24 hours",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nconnect_timeout = 25h"),
+	  "@FILE@:6: invalid connect_timeout \"25h\" " DURATION_ALLOWED "\n" },
+	{ "empty value",
+	  GLOBAL_WITH("command_timeout ="),
+	  "@FILE@:2: missing value for command_timeout " DURATION_ALLOWED
+	  "\n" },
+
+	{ "hostname with underscore",
+	  GLOBAL_WITH("hostname = mail_1.example.com"),
+	  "@FILE@:2: invalid hostname \"mail_1.example.com\" (allowed: a "
+	  "domain name of letters, digits, '-' and '.')\n" },
+	{ "hostname with empty label",
+	  GLOBAL_WITH("hostname = mail..example.com"),
+	  "@FILE@:2: invalid hostname \"mail..example.com\" (allowed: a "
+	  "domain name of letters, digits, '-' and '.')\n" },
+	{ "unknown user",
+	  GLOBAL_WITH("user = subtls-no-such-user"),
+	  "@FILE@:2: user \"subtls-no-such-user\" not found (allowed: an "
+	  "existing user name)\n" },
+	{ "unknown group",
+	  GLOBAL_WITH("user = root\ngroup = subtls-no-such-group"),
+	  "@FILE@:3: group \"subtls-no-such-group\" not found (allowed: an "
+	  "existing group name)\n" },
+	{ "group without user",
+	  GLOBAL_WITH("group = root"),
+	  "@FILE@:2: group without user (allowed: set user as well, or "
+	  "remove group)\n" },
+
+	{ "TLS 1.1 refused",
+	  TLS_WITH("min_version = TLS1.1"),
+	  "@FILE@:4: min_version \"TLS1.1\" is not supported (allowed: TLS1.2, "
+	  "TLS1.3; older versions will need an explicit legacy setting, which "
+	  "subtls does not have yet)\n" },
+	{ "unknown TLS version",
+	  TLS_WITH("min_version = TLS2"),
+	  "@FILE@:4: invalid min_version \"TLS2\" (allowed: TLS1.2, TLS1.3)\n" },
+	{ "missing certificate file",
+	  "[tls]\n"
+	  "certificate = @DIR@/absent.pem\n"
+	  "key = @DIR@/key.pem\n"
+	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
+	  "@FILE@:2: certificate \"@DIR@/absent.pem\": cannot open: No such "
+	  "file or directory\n" },
+	{ "key is a directory",
+	  "[tls]\n"
+	  "certificate = @DIR@/cert.pem\n"
+	  "key = @DIR@\n"
+	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
+	  "@FILE@:3: key \"@DIR@\": cannot open: Is a directory\n" },
+
+	{ "unknown cipher",
+	  TLS_WITH("ciphers = ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"),
+	  "@FILE@:4: unknown TLS 1.2 cipher \"AES128-SHA\" " CIPHERS_ALLOWED
+	  "\n" },
+	{ "TLS 1.3 suite among the TLS 1.2 ciphers",
+	  TLS_WITH("ciphers = TLS_AES_128_GCM_SHA256"),
+	  "@FILE@:4: \"TLS_AES_128_GCM_SHA256\" is a TLS 1.3 cipher suite, "
+	  "not a TLS 1.2 cipher (allowed: list it under ciphersuites)\n" },
+	{ "unknown suite",
+	  TLS_WITH("ciphersuites = TLS_AES_128_CCM_8_SHA256"),
+	  "@FILE@:4: unknown TLS 1.3 cipher suite \"TLS_AES_128_CCM_8_SHA256\" "
+	  "(allowed: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+	  "TLS_CHACHA20_POLY1305_SHA256)\n" },
+	{ "unknown group",
+	  TLS_WITH("groups = X25519 ffdhe2048"),
+	  "@FILE@:4: unknown group \"ffdhe2048\" (allowed: X25519, X448, "
+	  "P-256, P-384, P-521)\n" },
+	{ "group listed twice under two names",
+	  TLS_WITH("groups = P-256, prime256v1"),
+	  "@FILE@:4: \"P-256\" listed twice in groups\n" },
+	{ "empty list",
+	  TLS_WITH("groups = , :"),
+	  "@FILE@:4: empty groups list (allowed: one or more of X25519, X448, "
+	  "P-256, P-384, P-521)\n" },
+
+	{ "backend wildcard",
+	  BACKEND_WITH("address = [::]:10587"),
+	  "@FILE@:5: invalid backend address \"[::]:10587\": a wildcard address "
+	  "accepts connections but does not name a backend "
+	  BACKEND_ALLOWED "\n" },
+	{ "backend relative socket path",
+	  BACKEND_WITH("address = unix:spool/subtls"),
+	  "@FILE@:5: invalid backend address \"unix:spool/subtls\": the socket "
+	  "path must be absolute " BACKEND_ALLOWED "\n" },
+	{ "backend host name",
+	  BACKEND_WITH("address = localhost:10587"),
+	  "@FILE@:5: invalid backend address \"localhost:10587\": not a numeric "
+	  "IPv4 address (host names are not looked up) " BACKEND_ALLOWED
+	  "\n" },
+	{ "backend identity",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nidentity = xclient"),
+	  "@FILE@:6: invalid identity \"xclient\" (allowed: proxy-v2, "
+	  "proxy-v1, none)\n" },
+
+	{ "listen port out of range",
+	  LISTENER_WITH("listen = 0.0.0.0:65536"),
+	  "@FILE@:8: invalid listen address \"0.0.0.0:65536\": invalid port "
+	  LISTEN_ALLOWED "\n" },
+	{ "listen without port",
+	  LISTENER_WITH("listen = 0.0.0.0"),
+	  "@FILE@:8: invalid listen address \"0.0.0.0\": missing ':port' "
+	  LISTEN_ALLOWED "\n" },
+	{ "listen IPv6 without brackets",
+	  LISTENER_WITH("listen = ::1:465"),
+	  "@FILE@:8: invalid listen address \"::1:465\": an IPv6 address needs "
+	  "brackets, as in [::1]:port " LISTEN_ALLOWED "\n" },
+	{ "listen star",
+	  LISTENER_WITH("listen = *:465"),
+	  "@FILE@:8: invalid listen address \"*:465\": '*' is ambiguous; write "
+	  "0.0.0.0:port for IPv4 or [::]:port for IPv6 " LISTEN_ALLOWED "\n" },
+	{ "listen bad address among good ones",
+	  LISTENER_WITH("listen = 127.0.0.1:465, [::1]:465, 127.0.0.300:465"),
+	  "@FILE@:8: invalid listen address \"127.0.0.300:465\": not a numeric "
+	  "IPv4 address (host names are not looked up) " LISTEN_ALLOWED "\n" },
+	{ "listen address twice in two listeners",
+	  LISTENER_WITH("listen = 0.0.0.0:465")
+	  "[listener other]\n"
+	  "mode = starttls\n"
+	  "listen = 0.0.0.0:587\n"
+	  "    0.0.0.0:465\n",
+	  "@FILE@:12: duplicate listen address \"0.0.0.0:465\" (first at "
+	  "line 8)\n" },
+	{ "listen same IPv6 address spelled twice",
+	  LISTENER_WITH("listen = [::]:465 [0::0]:465"),
+	  "@FILE@:8: duplicate listen address \"[0::0]:465\" (first at "
+	  "line 8)\n" },
+	{ "listen list without addresses",
+	  LISTENER_WITH("listen = ,"),
+	  "@FILE@:8: empty listen list " LISTEN_ALLOWED "\n" },
+};
+
+int
+main(void)
+{
+	config_test_setup();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		config_test_expect_errors(cases[i].name, cases[i].config,
+		    cases[i].errors);
+
+	config_test_teardown();
+	return check_done();
+}

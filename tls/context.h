@@ -1,0 +1,43 @@
+/*
+ * The server-side wolfSSL context built from the [tls] policy.
+ *
+ * One context serves every listener.  It owns the certificate chain and key,
+ * the version floor and an explicit AEAD-only suite list: wolfSSL's defaults
+ * would accept TLS 1.1 and RC4, 3DES and NULL suites, so nothing here is left
+ * to them.
+ */
+#ifndef TLS_CONTEXT_H
+#define TLS_CONTEXT_H
+
+#include <stdio.h>
+
+#include "config/config.h"
+
+struct tls_context;
+
+/* Initializes wolfSSL once per process, before any other call here. */
+int tls_library_init(void);
+void tls_library_cleanup(void);
+
+/* The linked wolfSSL's version, e.g. "5.5.4". */
+const char *tls_library_version(void);
+
+/*
+ * Builds the context for policy.  Every problem (unreadable PEM, a key that
+ * does not match the certificate, a suite or group the linked wolfSSL lacks)
+ * is written to errors as "file:line: message" with the position of the
+ * offending key.  Returns NULL and adds the number of errors to *error_count
+ * on failure.
+ */
+struct tls_context *tls_context_new(const struct config_tls *policy,
+    FILE *errors, unsigned *error_count);
+
+void tls_context_free(struct tls_context *ctx);
+
+/*
+ * Writes the policy as wolfSSL applies it: the version range and the suites
+ * in server preference order, read back from wolfSSL.
+ */
+void tls_context_print(struct tls_context *ctx, FILE *out);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * The per-session TLS engine over wolfSSL's I/O callbacks.
+ *
+ * Input is one malloc'd buffer of ciphertext at a time, consumed by the receive
+ * callback and freed once empty.  Output is appended by the send callback to a
+ * buffer that grows only with what one call produces (a handshake flight, or
+ * the records for one write), because the caller takes it after every call.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls/engine.h"
+#include "tls/internal.h"
+
+struct tls_engine {
+	WOLFSSL *ssl;
+
+	char *in;		/* ciphertext handed over by the caller */
+	size_t in_len;
+	size_t in_off;		/* bytes of in already consumed */
+
+	char *out;		/* ciphertext waiting to be taken */
+	size_t out_len;
+	size_t out_cap;
+	bool out_failed;	/* an allocation for out failed */
+
+	char error[96];
+};
+
+static int
+engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+	struct tls_engine *e = arg;
+	size_t n;
+
+	(void)ssl;
+	if (e->in == NULL)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+
+	n = e->in_len - e->in_off;
+	if (n > (size_t)sz)
+		n = (size_t)sz;
+	memcpy(buf, e->in + e->in_off, n);
+	e->in_off += n;
+	if (e->in_off == e->in_len) {
+		free(e->in);
+		e->in = NULL;
+		e->in_len = e->in_off = 0;
+	}
+	return (int)n;
+}
+
+/* Never returns WANT_WRITE: output is buffered, so wolfSSL never retries. */
+static int
+engine_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+	struct tls_engine *e = arg;
+	size_t need = e->out_len + (size_t)sz;
+
+	(void)ssl;
+	if (need > e->out_cap) {
+		size_t cap = e->out_cap == 0 ? 4096 : e->out_cap;
+		char *grown;
+
+		while (cap < need)
+			cap *= 2;
+		grown = realloc(e->out, cap);
+		if (grown == NULL) {
+			e->out_failed = true;
+			return WOLFSSL_CBIO_ERR_GENERAL;
+		}
+		e->out = grown;
+		e->out_cap = cap;
+	}
+	memcpy(e->out + e->out_len, buf, (size_t)sz);
+	e->out_len += (size_t)sz;
+	return sz;
+}
+
+struct tls_engine *
+tls_engine_new(struct tls_context *ctx)
+{
+	struct tls_engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->ssl = wolfSSL_new(ctx->ctx);
+	if (e->ssl == NULL) {
+		free(e);
+		return NULL;
+	}
+	wolfSSL_SSLSetIORecv(e->ssl, engine_receive);
+	wolfSSL_SSLSetIOSend(e->ssl, engine_send);
+	wolfSSL_SetIOReadCtx(e->ssl, e);
+	wolfSSL_SetIOWriteCtx(e->ssl, e);
+	return e;
+}
+
+void
+tls_engine_free(struct tls_engine *e)
+{
+	if (e == NULL)
+		return;
+	wolfSSL_free(e->ssl);
+	free(e->in);
+	free(e->out);
+	free(e);
+}
+
+void
+tls_engine_push_input(struct tls_engine *e, char *buf, size_t len)
+{
+	if (len == 0) {
+		free(buf);
+		return;
+	}
+	/* The caller keeps to one buffer at a time (see engine.h). */
+	if (e->in != NULL)
+		abort();
+	e->in = buf;
+	e->in_len = len;
+	e->in_off = 0;
+}
+
+bool
+tls_engine_has_input(const struct tls_engine *e)
+{
+	return e->in != NULL;
+}
+
+/* Turns a wolfSSL result other than success into a status. */
+static enum tls_status
+engine_status(struct tls_engine *e, int rc)
+{
+	int code = wolfSSL_get_error(e->ssl, rc);
+	char text[WOLFSSL_MAX_ERROR_SZ];
+
+	switch (code) {
+	case WOLFSSL_ERROR_WANT_READ:
+		return TLS_WANT_INPUT;
+	case WOLFSSL_ERROR_ZERO_RETURN:
+		return TLS_PEER_CLOSED;
+	default:
+		break;
+	}
+	if (e->out_failed)
+		snprintf(e->error, sizeof(e->error), "out of memory");
+	else {
+		wolfSSL_ERR_error_string_n((unsigned long)code, text,
+		    sizeof(text));
+		snprintf(e->error, sizeof(e->error), "%s (%d)", text, code);
+	}
+	/* The error queue is per thread and bounded. */
+	wolfSSL_ERR_clear_error();
+	return TLS_FAILED;
+}
+
+enum tls_status
+tls_engine_handshake(struct tls_engine *e)
+{
+	int rc = wolfSSL_accept(e->ssl);
+
+	return rc == WOLFSSL_SUCCESS ? TLS_DONE : engine_status(e, rc);
+}
+
+enum tls_status
+tls_engine_read(struct tls_engine *e, char *buf, size_t cap, size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	rc = wolfSSL_read(e->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+	if (rc > 0) {
+		*n = (size_t)rc;
+		return TLS_DONE;
+	}
+	return engine_status(e, rc);
+}
+
+bool
+tls_engine_read_pending(const struct tls_engine *e)
+{
+	return e->in != NULL || wolfSSL_pending(e->ssl) > 0;
+}
+
+enum tls_status
+tls_engine_write(struct tls_engine *e, const char *buf, size_t len)
+{
+	while (len > 0) {
+		int chunk = len > 16384 ? 16384 : (int)len;
+		int rc = wolfSSL_write(e->ssl, buf, chunk);
+
+		/* Output never blocks, so any failure here is fatal. */
+		if (rc <= 0) {
+			if (engine_status(e, rc) != TLS_FAILED)
+				snprintf(e->error, sizeof(e->error),
+				    "write after the connection closed");
+			return TLS_FAILED;
+		}
+		buf += rc;
+		len -= (size_t)rc;
+	}
+	return TLS_DONE;
+}
+
+void
+tls_engine_close_notify(struct tls_engine *e)
+{
+	/* Returns 0 when the peer's close_notify has not been seen: expected. */
+	(void)wolfSSL_shutdown(e->ssl);
+	wolfSSL_ERR_clear_error();
+}
+
+char *
+tls_engine_take_output(struct tls_engine *e, size_t *len)
+{
+	char *out = e->out;
+
+	*len = e->out_len;
+	if (e->out_len == 0)
+		return NULL;
+	e->out = NULL;
+	e->out_len = e->out_cap = 0;
+	return out;
+}
+
+const char *
+tls_engine_version(struct tls_engine *e)
+{
+	return wolfSSL_get_version(e->ssl);
+}
+
+const char *
+tls_engine_cipher(struct tls_engine *e)
+{
+	WOLFSSL_CIPHER *cipher = wolfSSL_get_current_cipher(e->ssl);
+	const char *name;
+
+	if (cipher == NULL)
+		return NULL;
+	name = wolfSSL_get_cipher_name_iana_from_suite(
+	    (unsigned char)(wolfSSL_get_current_cipher_suite(e->ssl) >> 8),
+	    (unsigned char)wolfSSL_get_current_cipher_suite(e->ssl));
+	return name != NULL ? name : wolfSSL_CIPHER_get_name(cipher);
+}
+
+const char *
+tls_engine_sni(struct tls_engine *e)
+{
+	return wolfSSL_get_servername(e->ssl, WOLFSSL_SNI_HOST_NAME);
+}
+
+const char *
+tls_engine_error(const struct tls_engine *e)
+{
+	return e->error[0] != '\0' ? e->error : "unknown error";
+}

@@ -1,0 +1,189 @@
+"""SMTP clients for the tests: a line-level socket client, swaks, curl and openssl s_client.
+
+Clients bind to CLIENT_ADDRESS (127.0.0.2) where the tool allows it, so a
+Received header that shows it proves that the PROXY header carried the
+client's address: a Postfix that saw subtls's own connection would show
+127.0.0.1.
+"""
+
+import re
+import socket
+import ssl
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Optional
+
+CLIENT_ADDRESS = "127.0.0.2"
+SENDER = "sender@example.test"
+TIMEOUT = 10.0
+
+
+def unique_token(label: str) -> str:
+    """Return a token that marks one test's message in the shared Maildir."""
+    return f"{label}-{uuid.uuid4().hex[:12]}"
+
+
+def build_message(token: str, recipient: str) -> bytes:
+    return (f"From: <{SENDER}>\r\nTo: <{recipient}>\r\nSubject: test {token}\r\n"
+            f"Message-ID: <{token}@client.test>\r\n\r\nbody {token}\r\n").encode()
+
+
+def first_received(message) -> str:
+    """Return the newest Received header (the one Postfix added), unfolded."""
+    return " ".join(message.get_all("Received")[0].split())
+
+
+def client_context(certificate: Path) -> ssl.SSLContext:
+    """Return a TLS client context that trusts only the test certificate."""
+    return ssl.create_default_context(cafile=str(certificate))
+
+
+class LineClient:
+    """An SMTP client at the level of lines, for dialogues that smtplib cannot produce."""
+
+    def __init__(self, port: int, source: Optional[str] = CLIENT_ADDRESS,
+                 timeout: float = TIMEOUT):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout,
+            source_address=(source, 0) if source else None)
+        self.buffer = b""
+
+    @property
+    def local_address(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_line(self) -> bytes:
+        """Return the next line with its CRLF.  Raise ConnectionError if the peer closes first."""
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError(f"connection closed; unterminated data: {self.buffer!r}")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def read_reply(self) -> list:
+        """Return the lines of one reply (multi-line replies use "250-"), without CRLF."""
+        lines = []
+        while True:
+            line = self.read_line().decode("ascii", errors="replace").rstrip("\r\n")
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return lines
+
+    def command(self, line: str) -> list:
+        self.send(line.encode() + b"\r\n")
+        return self.read_reply()
+
+    def starttls(self, context: ssl.SSLContext, server_hostname: str = "localhost") -> None:
+        """Start the TLS handshake on the connection (after a 220 to STARTTLS)."""
+        assert not self.buffer, f"bytes before the handshake: {self.buffer!r}"
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+
+    def read_until_closed(self, timeout: float = TIMEOUT) -> bytes:
+        """Read until the peer closes and return all unread bytes.  Raise TimeoutError after timeout."""
+        data, self.buffer = self.buffer, b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(4096)
+            except socket.timeout:
+                break
+            except (ConnectionResetError, ssl.SSLError):
+                return data
+            if not chunk:
+                return data
+            data += chunk
+        raise TimeoutError(f"connection still open after {timeout} s; received {data!r}")
+
+    def read_available(self, wait: float) -> bytes:
+        """Return the bytes that arrive within wait seconds, or b"" if none arrive."""
+        data, self.buffer = self.buffer, b""
+        self.sock.settimeout(wait)
+        try:
+            data += self.sock.recv(4096)
+        except socket.timeout:
+            pass
+        finally:
+            self.sock.settimeout(TIMEOUT)
+        return data
+
+    def is_closed(self, timeout: float = TIMEOUT) -> bool:
+        try:
+            self.read_until_closed(timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def implicit_tls_client(port: int, certificate: Path) -> LineClient:
+    """Connect from CLIENT_ADDRESS and complete the TLS handshake at once (port 465 style)."""
+    client = LineClient(port)
+    client.starttls(client_context(certificate))
+    return client
+
+
+def swaks(port: int, implicit_tls: bool, mechanism: str, user: str, password: str,
+          recipient: str, token: str) -> subprocess.CompletedProcess:
+    """Submit one message with swaks from CLIENT_ADDRESS and return the finished process."""
+    command = [
+        "swaks", "--server", f"127.0.0.1:{port}", "--local-interface", CLIENT_ADDRESS,
+        "--tls-on-connect" if implicit_tls else "--tls",
+        "--auth", mechanism, "--auth-user", user, "--auth-password", password,
+        "--from", SENDER, "--to", recipient,
+        "--header", f"Subject: test {token}", "--body", f"body {token}",
+        "--timeout", "10",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+
+
+def curl_send(url: str, mechanism: str, user: str, password: str, recipient: str,
+              token: str, certificate: Path, extra: tuple = ()) -> subprocess.CompletedProcess:
+    """Submit one message with curl from CLIENT_ADDRESS, verifying the test certificate."""
+    command = [
+        "curl", "--silent", "--show-error", "--url", url,
+        "--interface", CLIENT_ADDRESS, "--cacert", str(certificate),
+        "--user", f"{user}:{password}", "--login-options", f"AUTH={mechanism}",
+        "--mail-from", SENDER, "--mail-rcpt", recipient,
+        "--upload-file", "-", "--max-time", "20", *extra,
+    ]
+    return subprocess.run(command, input=build_message(token, recipient),
+                          capture_output=True, timeout=30)
+
+
+def s_client(port: int, arguments: tuple = (), stdin: bytes = b"",
+             timeout: float = 20.0) -> subprocess.CompletedProcess:
+    """Run openssl s_client against 127.0.0.1:port, feeding it stdin.  Output is decoded text."""
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *arguments]
+    result = subprocess.run(command, input=stdin, capture_output=True, timeout=timeout)
+    result.stdout = result.stdout.decode(errors="replace")
+    result.stderr = result.stderr.decode(errors="replace")
+    return result
+
+
+def handshake_completed(result: subprocess.CompletedProcess) -> bool:
+    """Return whether s_client completed a TLS handshake.
+
+    s_client prints the protocol it attempted even when the handshake fails, so
+    only a negotiated cipher counts: a failure prints "Cipher is (NONE)".
+    """
+    negotiated = re.search(r"^New, (TLSv1(?:\.\d)?|SSLv3), Cipher is (?!\(NONE\))\S+",
+                           result.stdout, re.MULTILINE)
+    return negotiated is not None

@@ -1,0 +1,176 @@
+"""Start subtls with a generated config on loopback ports and stop it by pid.
+
+The binary comes from $SUBTLS_BINARY, or build/proxy/subtls in this checkout.
+subtls runs in the foreground and writes its log to a file, which the tests
+read to check the session lines.
+"""
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY = REPOSITORY / "build" / "proxy" / "subtls"
+
+HOSTNAME = "mail.example.com"
+IMPLICIT_LISTENER = "smtps"
+STARTTLS_LISTENER = "submission"
+
+
+def subtls_binary() -> Path:
+    """Return the subtls binary under test: $SUBTLS_BINARY or the build tree's."""
+    return Path(os.environ.get("SUBTLS_BINARY", DEFAULT_BINARY))
+
+
+@dataclass
+class SubtlsConfig:
+    """Settings of one generated config file.  render() returns the INI text."""
+
+    certificate: Path
+    key: Path
+    backend_address: str
+    implicit_port: int
+    starttls_port: int
+    identity: str = "proxy-v2"
+    hostname: str = HOSTNAME
+    handshake_timeout: str = "5s"
+    command_timeout: str = "30s"
+    idle_timeout: str = "60s"
+    drain_timeout: str = "2s"
+    connect_timeout: str = "3s"
+    log_level: str = "info"
+    min_version: str = "TLS1.2"
+
+    def render(self) -> str:
+        return f"""\
+[global]
+hostname = {self.hostname}
+handshake_timeout = {self.handshake_timeout}
+command_timeout = {self.command_timeout}
+idle_timeout = {self.idle_timeout}
+drain_timeout = {self.drain_timeout}
+log = stderr
+log_level = {self.log_level}
+
+[tls]
+certificate = {self.certificate}
+key = {self.key}
+min_version = {self.min_version}
+
+[backend]
+address = {self.backend_address}
+identity = {self.identity}
+connect_timeout = {self.connect_timeout}
+
+[listener {IMPLICIT_LISTENER}]
+mode = implicit
+listen = 127.0.0.1:{self.implicit_port}
+
+[listener {STARTTLS_LISTENER}]
+mode = starttls
+listen = 127.0.0.1:{self.starttls_port}
+"""
+
+
+class SubtlsProcess:
+    """One subtls process.  stop() ends it by its pid."""
+
+    def __init__(self, binary: Path, config: SubtlsConfig, directory: Path):
+        self.binary = binary
+        self.config = config
+        self.config_path = directory / "subtls.conf"
+        self.log_path = directory / "subtls.log"
+        self.process: Optional[subprocess.Popen] = None
+        self.config_path.write_text(config.render())
+
+    @property
+    def implicit_port(self) -> int:
+        return self.config.implicit_port
+
+    @property
+    def starttls_port(self) -> int:
+        return self.config.starttls_port
+
+    def start(self, timeout: float = 10.0) -> "SubtlsProcess":
+        """Start subtls and wait until it listens on both ports."""
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.binary), "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        self._wait_listening(timeout)
+        return self
+
+    def _wait_listening(self, timeout: float) -> None:
+        ports = {self.implicit_port, self.starttls_port}
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"subtls exited with status {self.process.returncode} before listening; "
+                    f"config {self.config_path}, log:\n{self.log_text()}")
+            if ports <= listening_ports(self.process.pid):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"subtls is not listening on {sorted(ports)} after "
+                                   f"{timeout} s; log:\n{self.log_text()}")
+            time.sleep(0.02)
+
+    def log_text(self) -> str:
+        """Return everything subtls wrote to stderr and stdout so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> Optional[int]:
+        """Send SIGTERM and wait for the exit, sending SIGKILL after timeout seconds.
+
+        Returns the exit status, or None when SIGKILL was needed or subtls never started.
+        """
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+            return None
+
+
+def listening_ports(pid: int) -> set:
+    """Return the TCP ports on which process pid has a listening IPv4 or IPv6 socket."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except FileNotFoundError:
+        return set()
+
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_address, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:  # 0A: TCP_LISTEN
+                ports.add(int(local_address.rsplit(":", 1)[1], 16))
+    return ports
+
+
+def run_subtls(arguments: list, timeout: float = 10.0) -> subprocess.CompletedProcess:
+    """Run subtls with arguments to completion (for -t and -V), capturing its output."""
+    return subprocess.run([str(subtls_binary()), *arguments], capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -101,8 +101,10 @@ backend_connect(struct session *s)
 
 	if (cfg->is_unix)
 		uv_pipe_init(loop, &s->backend.pipe, 0);
-	else
+	else {
 		uv_tcp_init(loop, &s->backend.tcp);
+		uv_tcp_nodelay(&s->backend.tcp, 1);
+	}
 	s->backend.handle.data = s;
 	s->backend_open = true;
 	s->open_handles++;

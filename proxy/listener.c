@@ -24,9 +24,20 @@ on_connection(uv_stream_t *stream, int status)
 	struct listener_socket *ls = stream->data;
 
 	if (status < 0) {
+		uint64_t now = uv_now(stream->loop);
+
+		/* Out of descriptors fails every accept: one line a second. */
+		if (ls->last_accept_warning_ms != 0 &&
+		    now - ls->last_accept_warning_ms < 1000) {
+			ls->accept_errors_unlogged++;
+			return;
+		}
 		log_message(CONFIG_LOG_WARNING, ls->listener->ident,
-		    "accept on %s failed: %s", ls->address->text,
-		    uv_strerror(status));
+		    "accept on %s failed: %s (%u more failures not logged)",
+		    ls->address->text, uv_strerror(status),
+		    ls->accept_errors_unlogged);
+		ls->last_accept_warning_ms = now;
+		ls->accept_errors_unlogged = 0;
 		return;
 	}
 	session_accept(ls->listener, stream);

@@ -16,6 +16,8 @@ struct listener_socket {
 	struct listener *listener;
 	const struct config_listen_address *address;
 	bool open;
+	uint64_t last_accept_warning_ms;	/* rate limit for accept errors */
+	unsigned accept_errors_unlogged;
 };
 
 struct listener {

@@ -162,10 +162,7 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	}
 	format_peer(&s->client_addr, s->peer, sizeof(s->peer));
 	if (rc != 0) {
-		session_log(s, CONFIG_LOG_WARNING, "accept failed: %s",
-		    uv_strerror(rc));
-		s->state = SESSION_CLOSING;
-		close_client_now(s);
+		session_close(s, "accept_failed", uv_strerror(rc));
 		return;
 	}
 	uv_tcp_nodelay(&s->client, 1);

@@ -218,6 +218,8 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 		goto fail;
 	}
 
+	tc->min_version = policy->min_version;
+
 	/* The default method also speaks TLS 1.1: the floor is not optional. */
 	if (wolfSSL_CTX_SetMinVersion(tc->ctx, floor) != WOLFSSL_SUCCESS)
 		report(&b, &policy->min_version_at, "the linked wolfSSL %s "
@@ -257,6 +259,8 @@ tls_context_print(struct tls_context *tc, FILE *out)
 	int count;
 
 	fprintf(out, "; as applied by wolfSSL %s\n", wolfSSL_lib_version());
+	fprintf(out, "; protocol versions: %s to TLS1.3\n",
+	    config_tls_version_name(tc->min_version));
 	if (ssl == NULL) {
 		fprintf(out, "; cannot read the suites back: out of memory\n");
 		return;

@@ -8,6 +8,7 @@
 
 struct tls_context {
 	WOLFSSL_CTX *ctx;
+	int min_version;	/* CONFIG_TLS1_2 or CONFIG_TLS1_3 */
 };
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Logging to stderr or syslog.  Each line carries an ident: "subtls" for the
  * process, "subtls/<listener>" for a session, as Postfix does with
- * syslog_name, so both ports log alike and can be told apart.
+ * syslog_name, so both ports log alike and remain distinguishable.
  */
 #ifndef PROXY_LOG_H
 #define PROXY_LOG_H

@@ -2,9 +2,9 @@
  * The byte pumps of a session: the pre-TLS dialogue, the TLS handshake, and
  * the relay in both directions.
  *
- * Flow control keeps one chunk in flight per direction: the client is read
- * only while the TLS engine holds no unread ciphertext and no write to the
- * backend is pending; the backend is read only while no write to the client
+ * Flow control keeps one chunk in flight per direction.  The client is read
+ * only while the TLS engine contains no unread ciphertext and no write to the
+ * backend is pending.  The backend is read only while no write to the client
  * is pending.  A slow side therefore stops the other, and memory per session
  * stays bounded whatever the message size.  Buffers exist only while data is
  * in flight: allocated for a read, freed once written.
@@ -62,7 +62,7 @@ start_tls(struct session *s)
 }
 
 /*
- * Answers the buffered command lines.  Replies are batched per read; when a
+ * Replies to the buffered command lines.  Replies are batched per read; when a
  * batch fills up, reading pauses until it has been written, so a client that
  * pipelines thousands of NOOPs cannot make subtls queue their replies.
  */
@@ -205,8 +205,8 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		if (nread == 0)
 			return;
 		if (nread == UV_EOF && s->state == SESSION_RELAYING) {
-			/* A TCP close without close_notify; the relay ends
-			 * the same way, but the log tells. */
+			/* A TCP close without close_notify ends the relay
+			 * the same way; only the debug log records it. */
 			session_log(s, CONFIG_LOG_DEBUG, "client closed "
 			    "without close_notify");
 			client_finished(s);

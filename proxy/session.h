@@ -4,7 +4,7 @@
  * Implicit TLS: accept -> handshake -> backend connect -> identity header ->
  * relay.  STARTTLS: accept -> greeting -> pre-TLS dialogue -> STARTTLS ->
  * handshake -> backend connect -> identity header -> backend greeting consumed
- * -> relay.  The state says where the session is; every change goes through
+ * -> relay.  The state names where the session is.  Every change goes through
  * session_set_state(), and every end through session_close().
  */
 #ifndef PROXY_SESSION_H
@@ -87,11 +87,11 @@ void session_accept(struct listener *listener, uv_stream_t *socket);
 void session_set_state(struct session *s, enum session_state state);
 
 /*
- * Ends the session: writes the summary line with reason (a short token such
- * as "backend_closed") and detail (NULL, or an error text), stops both
- * directions, sends close_notify when TLS is up, flushes what was already
- * written to the client and frees everything once libuv has closed the
- * handles.  Calling it again does nothing.
+ * Ends the session and writes its summary line with reason (a short token
+ * such as "backend_closed") and detail (NULL, or an error text).  It stops
+ * both directions, sends close_notify when TLS is up and flushes what was
+ * already written to the client.  Everything is freed once libuv has closed
+ * the handles.  Calling it again does nothing.
  */
 void session_close(struct session *s, const char *reason, const char *detail);
 

@@ -31,7 +31,7 @@ void tls_engine_free(struct tls_engine *engine);
  * Hands the engine len bytes of ciphertext in buf, a malloc'd buffer the engine
  * now owns and frees once it has consumed all of it.  Call only while
  * tls_engine_has_input() is false: the caller stops reading the client while
- * the engine still holds unconsumed input, which bounds memory per session.
+ * the engine still contains unconsumed input, which bounds memory per session.
  */
 void tls_engine_push_input(struct tls_engine *engine, char *buf, size_t len);
 bool tls_engine_has_input(const struct tls_engine *engine);

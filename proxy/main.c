@@ -20,6 +20,7 @@
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "tls/build_info.h"
 #include "tls/context.h"
 
 #define SUBTLS_VERSION "0.1.0"
@@ -40,7 +41,7 @@ static void
 print_versions(void)
 {
 	printf("subtls %s\n", SUBTLS_VERSION);
-	printf("wolfSSL %s\n", tls_library_version());
+	tls_print_build_info(stdout);
 	printf("libuv %s\n", uv_version_string());
 }
 

@@ -1,6 +1,7 @@
 /*
  * Log lines: "<UTC time> <ident>[<pid>]: <level>: <message>" on stderr, or
- * the message alone through syslog (facility mail), which adds the rest.
+ * the message alone through syslog (facility mail), whose priority carries
+ * the level and whose header adds the ident and pid.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,7 +72,8 @@ write_syslog(enum config_log_level level, const char *ident, const char *msg)
 		snprintf(syslog_ident, sizeof(syslog_ident), "%s", ident);
 		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	}
-	syslog(syslog_priorities[level], "%s: %s", level_names[level], msg);
+	/* The priority carries the level, so the text does not repeat it. */
+	syslog(syslog_priorities[level], "%s", msg);
 }
 
 void

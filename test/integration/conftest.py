@@ -118,12 +118,13 @@ def start_subtls(binary, certificate, postfix, tmp_path):
     """Return start(backend="unix", **settings) that starts subtls and returns a SubtlsProcess.
 
     backend is "unix", "tcp", "plain" or a literal backend address; settings
-    override SubtlsConfig fields (identity, handshake_timeout, ...).  Every
-    process started is stopped by its pid when the test ends.
+    override SubtlsConfig fields (identity, handshake_timeout, ...).
+    command_prefix is passed to SubtlsProcess.  Every process started is
+    stopped by its pid when the test ends.
     """
     started = []
 
-    def start(backend: str = "unix", **settings) -> SubtlsProcess:
+    def start(backend: str = "unix", command_prefix: tuple = (), **settings) -> SubtlsProcess:
         directory = tmp_path / f"subtls-{len(started)}"
         directory.mkdir()
         config = SubtlsConfig(
@@ -132,7 +133,7 @@ def start_subtls(binary, certificate, postfix, tmp_path):
             implicit_port=private_postfix.free_loopback_port(),
             starttls_port=private_postfix.free_loopback_port(),
             **settings)
-        process = SubtlsProcess(binary, config, directory)
+        process = SubtlsProcess(binary, config, directory, command_prefix)
         started.append(process)
         return process.start()
 

@@ -50,6 +50,14 @@ class LineClient:
             source_address=(source, 0) if source else None)
         self.buffer = b""
 
+    @classmethod
+    def from_socket(cls, sock: socket.socket) -> "LineClient":
+        """Wrap a connected socket, such as one created in another network namespace."""
+        client = cls.__new__(cls)
+        client.sock = sock
+        client.buffer = b""
+        return client
+
     @property
     def local_address(self) -> str:
         host, port = self.sock.getsockname()[:2]

@@ -44,6 +44,9 @@ class SubtlsConfig:
     connect_timeout: str = "3s"
     log_level: str = "info"
     min_version: str = "TLS1.2"
+    log: str = "stderr"
+    # Both listeners bind this address, such as "[::]" for a dual-stack wildcard.
+    listen_host: str = "127.0.0.1"
 
     def render(self) -> str:
         return f"""\
@@ -53,7 +56,7 @@ handshake_timeout = {self.handshake_timeout}
 command_timeout = {self.command_timeout}
 idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
-log = stderr
+log = {self.log}
 log_level = {self.log_level}
 
 [tls]
@@ -68,19 +71,25 @@ connect_timeout = {self.connect_timeout}
 
 [listener {IMPLICIT_LISTENER}]
 mode = implicit
-listen = 127.0.0.1:{self.implicit_port}
+listen = {self.listen_host}:{self.implicit_port}
 
 [listener {STARTTLS_LISTENER}]
 mode = starttls
-listen = 127.0.0.1:{self.starttls_port}
+listen = {self.listen_host}:{self.starttls_port}
 """
 
 
 class SubtlsProcess:
-    """One subtls process.  stop() ends it by its pid."""
+    """One subtls process.  stop() ends it by its pid.
 
-    def __init__(self, binary: Path, config: SubtlsConfig, directory: Path):
+    command_prefix runs subtls through a wrapper that execs it in place, such
+    as ("ip", "netns", "exec", NAME), so the pid stays subtls's own.
+    """
+
+    def __init__(self, binary: Path, config: SubtlsConfig, directory: Path,
+                 command_prefix: tuple = ()):
         self.binary = binary
+        self.command_prefix = tuple(command_prefix)
         self.config = config
         self.config_path = directory / "subtls.conf"
         self.log_path = directory / "subtls.log"
@@ -99,7 +108,7 @@ class SubtlsProcess:
         """Start subtls and wait until it listens on both ports."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(self.binary), "-c", str(self.config_path)],
+                [*self.command_prefix, str(self.binary), "-c", str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         self._wait_listening(timeout)
         return self
@@ -143,7 +152,11 @@ class SubtlsProcess:
 
 
 def listening_ports(pid: int) -> set:
-    """Return the TCP ports on which process pid has a listening IPv4 or IPv6 socket."""
+    """Return the TCP ports on which process pid has a listening IPv4 or IPv6 socket.
+
+    The tables come from /proc/PID/net, so a process in another network
+    namespace is seen in its own.
+    """
     inodes = set()
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -157,7 +170,7 @@ def listening_ports(pid: int) -> set:
         return set()
 
     ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for table in (f"/proc/{pid}/net/tcp", f"/proc/{pid}/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except FileNotFoundError:

@@ -47,11 +47,16 @@ class SubtlsConfig:
     log: str = "stderr"
     # Both listeners bind this address, such as "[::]" for a dual-stack wildcard.
     listen_host: str = "127.0.0.1"
+    # The user and group subtls switches to after binding; None keeps root.
+    user: Optional[str] = None
+    group: Optional[str] = None
 
     def render(self) -> str:
+        privileges = "".join(f"{key} = {value}\n" for key, value in
+                             (("user", self.user), ("group", self.group)) if value)
         return f"""\
 [global]
-hostname = {self.hostname}
+{privileges}hostname = {self.hostname}
 handshake_timeout = {self.handshake_timeout}
 command_timeout = {self.command_timeout}
 idle_timeout = {self.idle_timeout}

@@ -4,6 +4,7 @@
  * IPv6-only.  Errors here name the line of the key or section concerned,
  * or no line when the section is missing.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -232,6 +233,57 @@ set_ipv6_only(struct config *cfg)
 	}
 }
 
+static bool
+is_wildcard(const struct sockaddr_storage *addr)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+
+	if (addr->ss_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	return config_is_ipv6_wildcard(addr);
+}
+
+/*
+ * Rejects a specific address next to a wildcard of the same family on the
+ * same port (127.0.0.1:465 and 0.0.0.0:465): without SO_REUSEPORT the second
+ * bind fails with EADDRINUSE at start, long after "subtls -t" said the file
+ * was fine.
+ */
+static void
+check_overlapping_addresses(struct config_loader *loader)
+{
+	const struct config *cfg = loader->cfg;
+	const struct config_listen_address **all;
+	size_t count = 0, n = 0;
+
+	for (size_t i = 0; i < cfg->listener_count; i++)
+		count += cfg->listeners[i].address_count;
+	all = calloc(count, sizeof(*all));
+	if (all == NULL)
+		return;
+	for (size_t i = 0; i < cfg->listener_count; i++)
+		for (size_t j = 0; j < cfg->listeners[i].address_count; j++)
+			all[n++] = &cfg->listeners[i].addresses[j];
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct sockaddr_storage *a = &all[i]->addr;
+			const struct sockaddr_storage *b = &all[j]->addr;
+
+			if (a->ss_family != b->ss_family ||
+			    config_address_port(a) != config_address_port(b) ||
+			    is_wildcard(a) == is_wildcard(b))
+				continue;
+			config_error(loader, all[i]->at.line, "listen addresses "
+			    "%s and %s (line %u) overlap: a wildcard takes "
+			    "the port on every address (allowed: the wildcard "
+			    "or specific addresses, not both)", all[i]->text,
+			    all[j]->text, all[j]->at.line);
+		}
+	}
+	free(all);
+}
+
 void
 config_check(struct config_loader *loader)
 {
@@ -239,5 +291,6 @@ config_check(struct config_loader *loader)
 	check_tls(loader);
 	check_backend(loader);
 	check_listeners(loader);
+	check_overlapping_addresses(loader);
 	set_ipv6_only(loader->cfg);
 }

@@ -69,6 +69,13 @@ on_backend_connected(uv_connect_t *req, int status)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	if (status == UV_EACCES) {
+		backend_reply_unavailable(s, "backend_unavailable",
+		    "permission denied: the user subtls runs as cannot use the "
+		    "backend socket (for Postfix's public/ directory: group = "
+		    "postdrop)");
+		return;
+	}
 	if (status < 0) {
 		backend_reply_unavailable(s, "backend_unavailable",
 		    uv_strerror(status));

@@ -26,7 +26,10 @@ on_connection(uv_stream_t *stream, int status)
 	if (status < 0) {
 		uint64_t now = uv_now(stream->loop);
 
-		/* Out of descriptors fails every accept: one line a second. */
+		/* A failure that repeats for every connection (ENOBUFS, say)
+		 * is logged once a second.  Running out of descriptors is not
+		 * reported here: libuv 1.44 then accepts and closes the
+		 * connection itself, which is why main() raises the limit. */
 		if (ls->last_accept_warning_ms != 0 &&
 		    now - ls->last_accept_warning_ms < 1000) {
 			ls->accept_errors_unlogged++;

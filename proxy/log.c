@@ -15,6 +15,7 @@
 
 static enum config_log_target log_target = CONFIG_LOG_STDERR;
 static enum config_log_level log_level = CONFIG_LOG_INFO;
+static bool log_starting = true;
 
 /*
  * openlog() keeps one ident per process, and syslog has no per-call ident, so
@@ -42,6 +43,12 @@ log_setup(enum config_log_target target, enum config_log_level level)
 {
 	log_target = target;
 	log_level = level;
+}
+
+void
+log_startup_done(void)
+{
+	log_starting = false;
 }
 
 bool
@@ -88,8 +95,11 @@ log_message(enum config_log_level level, const char *ident, const char *fmt, ...
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	if (log_target == CONFIG_LOG_SYSLOG)
+	if (log_target == CONFIG_LOG_SYSLOG) {
 		write_syslog(level, ident, msg);
-	else
+		/* Errors also reach stderr: syslog may have no daemon. */
+		if (log_starting || level == CONFIG_LOG_ERROR)
+			write_stderr(level, ident, msg);
+	} else
 		write_stderr(level, ident, msg);
 }

@@ -15,6 +15,13 @@
 /* Sets where lines go and the lowest level written.  Call before logging. */
 void log_setup(enum config_log_target target, enum config_log_level level);
 
+/*
+ * Marks the end of startup.  Until then every line also goes to stderr when
+ * logging to syslog, so that a start that fails is visible even on a machine
+ * without a syslog daemon.
+ */
+void log_startup_done(void);
+
 bool log_enabled(enum config_log_level level);
 
 __attribute__((format(printf, 3, 4)))

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -84,10 +85,64 @@ drop_privileges(const struct config_global *g)
 	return 0;
 }
 
+/*
+ * Raises the open-file limit to its hard maximum: each session needs two
+ * descriptors, and at the limit libuv closes new connections silently.
+ */
+static void
+raise_file_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return;
+	if (limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &limit);
+		(void)getrlimit(RLIMIT_NOFILE, &limit);
+	}
+	log_info("file descriptor limit %llu, enough for about %llu sessions",
+	    (unsigned long long)limit.rlim_cur,
+	    (unsigned long long)(limit.rlim_cur / 2));
+}
+
+/*
+ * Warns when the backend's unix socket cannot be used by the user subtls now
+ * runs as.  Only a warning: the backend may simply not be running yet.
+ */
+static void
+check_backend_socket(const struct config_backend *backend)
+{
+	if (!backend->is_unix || access(backend->unix_path, R_OK | W_OK) == 0)
+		return;
+	if (errno == ENOENT)
+		log_warning("backend=%s: the socket does not exist yet; is the "
+		    "backend running?", backend->address);
+	else
+		log_warning("backend=%s: this process (uid %u) cannot connect: "
+		    "%s; give it access to the socket (for Postfix's public/ "
+		    "directory: group = postdrop)", backend->address,
+		    (unsigned)geteuid(), strerror(errno));
+}
+
 static void
 on_signal(uv_signal_t *handle, int signum)
 {
 	server_drain(handle->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/*
+ * SIGHUP's default action would end the process and every session with it,
+ * and administrators send it out of habit after renewing a certificate.
+ */
+static void
+on_sighup(uv_signal_t *handle, int signum)
+{
+	(void)handle;
+	(void)signum;
+	log_warning("SIGHUP ignored: subtls cannot reload its configuration "
+	    "yet; restart it (SIGTERM drains open sessions) to apply a changed "
+	    "configuration or certificate");
 }
 
 static void
@@ -99,10 +154,11 @@ log_start(const struct server *srv)
 		const struct config_listener *l = &cfg->listeners[i];
 
 		for (size_t j = 0; j < l->address_count; j++)
-			log_info("listener %s: %s on %s", l->name,
-			    config_mode_name(l->mode), l->addresses[j].text);
+			log_info("listening listener=%s mode=%s address=%s",
+			    l->name, config_mode_name(l->mode),
+			    l->addresses[j].text);
 	}
-	log_info("subtls %s started: backend %s, identity %s, wolfSSL %s",
+	log_info("subtls %s started backend=%s identity=%s wolfssl=%s",
 	    SUBTLS_VERSION, cfg->backend.address,
 	    config_identity_name(cfg->backend.identity), tls_library_version());
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
@@ -125,7 +181,8 @@ run(struct server *srv)
 	srv->drain_timer.data = srv;
 	uv_signal_init(&srv->loop, &srv->sigterm);
 	uv_signal_init(&srv->loop, &srv->sigint);
-	srv->sigterm.data = srv->sigint.data = srv;
+	uv_signal_init(&srv->loop, &srv->sighup);
+	srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
 
 	if (listeners_open(srv) != 0 ||
 	    drop_privileges(&srv->config->global) != 0) {
@@ -133,6 +190,7 @@ run(struct server *srv)
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
 		uv_close((uv_handle_t *)&srv->sigterm, NULL);
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
+		uv_close((uv_handle_t *)&srv->sighup, NULL);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		listeners_free(srv);
 		uv_loop_close(&srv->loop);
@@ -140,7 +198,11 @@ run(struct server *srv)
 	}
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
+	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
+	raise_file_limit();
+	check_backend_socket(&srv->config->backend);
+	log_startup_done();
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
@@ -161,6 +223,10 @@ main(int argc, char **argv)
 	unsigned errors;
 	int opt, status;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "c:htV")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -181,6 +247,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (path == NULL || optind != argc) {
+		if (path == NULL)
+			fprintf(stderr, "subtls: missing -c FILE\n");
+		else
+			fprintf(stderr, "subtls: unexpected argument '%s'\n",
+			    argv[optind]);
 		usage(stderr);
 		return 2;
 	}

@@ -62,9 +62,10 @@ start_tls(struct session *s)
 }
 
 /*
- * Replies to the buffered command lines.  Replies are batched per read; when a
- * batch fills up, reading pauses until it has been written, so a client that
- * pipelines thousands of NOOPs cannot make subtls queue their replies.
+ * Replies to the buffered command lines.  Replies are batched per read, and
+ * reading pauses until the batch has been written (see
+ * session_update_reading), so a client that pipelines thousands of NOOPs
+ * and never reads cannot make subtls queue their replies.
  */
 void
 relay_run_dialogue(struct session *s)
@@ -97,7 +98,7 @@ relay_run_dialogue(struct session *s)
 		enum smtp_close_reason why = smtp_dialogue_close_reason(s->dialogue);
 
 		if (why == SMTP_CLOSE_STARTTLS_PIPELINING)
-			session_log(s, CONFIG_LOG_WARNING, "refused: command "
+			session_log(s, CONFIG_LOG_WARNING, "rejected: command "
 			    "pipelined after STARTTLS (CVE-2011-0411 class)");
 		session_close(s, smtp_close_reason_name(why), NULL);
 		return;

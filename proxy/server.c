@@ -23,6 +23,8 @@ server_finish(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sigterm, on_closed_ignore);
 	if (!uv_is_closing((uv_handle_t *)&srv->sigint))
 		uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
+	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
+		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
 }
 
 static void
@@ -30,8 +32,8 @@ on_drain_timeout(uv_timer_t *timer)
 {
 	struct server *srv = timer->data;
 
-	log_warning("drain timeout: closing %zu open sessions",
-	    srv->session_count);
+	log_warning("drain timeout: closing %zu open session%s",
+	    srv->session_count, srv->session_count == 1 ? "" : "s");
 	sessions_close_all(srv, "shutdown");
 }
 
@@ -39,15 +41,18 @@ void
 server_drain(struct server *srv, const char *signal_name)
 {
 	if (srv->draining) {
-		log_info("%s again: still waiting for %zu sessions",
-		    signal_name, srv->session_count);
+		log_info("%s again: closing %zu open session%s now",
+		    signal_name, srv->session_count,
+		    srv->session_count == 1 ? "" : "s");
+		sessions_close_all(srv, "shutdown");
 		return;
 	}
 	srv->draining = true;
 	listeners_close(srv);
-	log_info("%s: stopped accepting, draining %zu sessions for up to "
-	    "%llu s", signal_name, srv->session_count, (unsigned long long)
-	    (srv->config->global.drain_timeout_ms / 1000));
+	log_info("%s: stopped accepting, draining %zu session%s for up to "
+	    "%llu s (send it again to close them now)", signal_name,
+	    srv->session_count, srv->session_count == 1 ? "" : "s",
+	    (unsigned long long)(srv->config->global.drain_timeout_ms / 1000));
 	if (srv->session_count == 0) {
 		server_finish(srv);
 		return;

@@ -32,6 +32,7 @@ struct server {
 	uv_timer_t drain_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
+	uv_signal_t sighup;
 };
 
 /*

@@ -4,6 +4,7 @@
  * connection in backend.c.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,7 +401,9 @@ session_update_reading(struct session *s)
 
 	switch (s->state) {
 	case SESSION_PRETLS:
-		client = !s->dialogue_paused;
+		/* One batch of replies in flight: a client that pipelines
+		 * commands but never reads stops being read. */
+		client = !s->dialogue_paused && s->client_writes == 0;
 		break;
 	case SESSION_TLS_HANDSHAKE:
 		client = true;
@@ -427,16 +430,42 @@ session_update_reading(struct session *s)
 		    relay_on_backend_alloc, relay_on_backend_read);
 }
 
+/*
+ * Copies text the client chose (the SNI name) for a log field: bytes other
+ * than letters, digits, '.', '-', '_' and '*' become \xNN, so the client can
+ * neither split the line nor forge key=value fields.
+ */
+static const char *
+escape_log_field(const char *text, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 5 < cap; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (isalnum(c) || c == '.' || c == '-' || c == '_' || c == '*')
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static void
 write_summary(struct session *s, const char *reason, const char *detail)
 {
 	uint64_t ms = uv_now(&s->server->loop) - s->started_ms;
 	const char *version = NULL, *cipher = NULL, *sni = NULL;
+	char sni_escaped[4 * 255 + 8];
 
 	if (s->tls_established) {
 		version = tls_engine_version(s->tls);
 		cipher = tls_engine_cipher(s->tls);
 		sni = tls_engine_sni(s->tls);
+		if (sni != NULL)
+			sni = escape_log_field(sni, sni_escaped,
+			    sizeof(sni_escaped));
 	}
 	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
 	    "tls=%s cipher=%s sni=%s bytes_in=%llu bytes_out=%llu "

@@ -48,14 +48,21 @@ report(struct build *b, const struct config_position *at, const char *fmt, ...)
 	b->error_count++;
 }
 
-/* The text of the newest wolfSSL error, which also clears the error queue. */
+/*
+ * The text of the newest wolfSSL error, which also clears the error queue.
+ * A call that fails without queuing an error returns 0 (WOLFSSL_FAILURE),
+ * whose text would be "ok", so that case gets a description of its own.
+ */
 static const char *
 last_wolfssl_error(int code, char *buf, size_t cap)
 {
 	unsigned long queued = wolfSSL_ERR_get_error();
 
-	wolfSSL_ERR_error_string_n(queued != 0 ? queued : (unsigned long)code,
-	    buf, cap);
+	if (queued == 0 && code >= 0)
+		snprintf(buf, cap, "no PEM data of a type wolfSSL can use");
+	else
+		wolfSSL_ERR_error_string_n(queued != 0 ? queued :
+		    (unsigned long)code, buf, cap);
 	wolfSSL_ERR_clear_error();
 	return buf;
 }

@@ -14,6 +14,8 @@
 #include "tls/engine.h"
 #include "tls/internal.h"
 
+#include <wolfssl/error-ssl.h>
+
 struct tls_engine {
 	WOLFSSL *ssl;
 
@@ -26,7 +28,20 @@ struct tls_engine {
 	size_t out_cap;
 	bool out_failed;	/* an allocation for out failed */
 
-	char error[96];
+	bool saw_input;		/* the first byte of the connection arrived */
+	bool not_tls;		/* and it was not a TLS handshake record */
+
+	char error[128];
+};
+
+/* wolfSSL errors that peers often cause, described for the close line. */
+static const struct {
+	int code;
+	const char *text;
+} peer_errors[] = {
+	{ VERSION_ERROR, "the client offered no TLS version subtls allows" },
+	{ MATCH_SUITE_ERROR, "no cipher suite in common with the client" },
+	{ SOCKET_PEER_CLOSED_E, "the client closed the connection" },
 };
 
 static int
@@ -38,6 +53,12 @@ engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	(void)ssl;
 	if (e->in == NULL)
 		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (!e->saw_input) {
+		/* 22 is a TLS handshake record; an SMTP client speaking
+		 * plaintext on the implicit TLS port starts with a letter. */
+		e->saw_input = true;
+		e->not_tls = (unsigned char)e->in[e->in_off] != 22;
+	}
 
 	n = e->in_len - e->in_off;
 	if (n > (size_t)sz)
@@ -147,10 +168,19 @@ engine_status(struct tls_engine *e, int rc)
 	}
 	if (e->out_failed)
 		snprintf(e->error, sizeof(e->error), "out of memory");
+	else if (e->not_tls)
+		snprintf(e->error, sizeof(e->error), "the client did not start "
+		    "a TLS handshake (plaintext on an implicit TLS port?)");
 	else {
 		wolfSSL_ERR_error_string_n((unsigned long)code, text,
 		    sizeof(text));
-		snprintf(e->error, sizeof(e->error), "%s (%d)", text, code);
+		for (size_t i = 0; i < sizeof(peer_errors) /
+		    sizeof(peer_errors[0]); i++)
+			if (peer_errors[i].code == code)
+				snprintf(text, sizeof(text), "%s",
+				    peer_errors[i].text);
+		snprintf(e->error, sizeof(e->error), "%s (wolfSSL %d)", text,
+		    code);
 	}
 	/* The error queue is per thread and bounded. */
 	wolfSSL_ERR_clear_error();

@@ -26,6 +26,11 @@
 
 #define SUBTLS_VERSION "0.1.0"
 
+#define IDENTITY_NONE_WARNING \
+	"identity = none: the backend sees every client as subtls's own " \
+	"address, so a Postfix that permits mynetworks would relay for " \
+	"anyone; use proxy-v2"
+
 static void
 usage(FILE *out)
 {
@@ -162,9 +167,7 @@ log_start(const struct server *srv)
 	    SUBTLS_VERSION, cfg->backend.address,
 	    config_identity_name(cfg->backend.identity), tls_library_version());
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
-		log_warning("identity = none: the backend sees every client as "
-		    "subtls's own address, so a Postfix that permits "
-		    "mynetworks would relay for anyone; use proxy-v2");
+		log_warning("%s", IDENTITY_NONE_WARNING);
 }
 
 static int
@@ -273,6 +276,9 @@ main(int argc, char **argv)
 	} else if (check_only) {
 		config_print(&cfg, stdout);
 		tls_context_print(srv.tls, stdout);
+		if (cfg.backend.identity == CONFIG_IDENTITY_NONE)
+			fprintf(stderr, "subtls: %s: warning: %s\n", path,
+			    IDENTITY_NONE_WARNING);
 		status = 0;
 	} else {
 		log_setup(cfg.global.log, cfg.global.log_level);

@@ -69,3 +69,25 @@ def test_version_option_prints_versions(binary):
     output = result.stdout + result.stderr
     assert "subtls" in output
     assert re.search(r"\d+\.\d+\.\d+", output), output
+
+
+def test_check_mode_warns_about_identity_none(binary, valid_config, tmp_path):
+    valid_config.identity = "none"
+    path = tmp_path / "identity-none.conf"
+    path.write_text(valid_config.render())
+
+    result = run_subtls(["-t", "-c", str(path)])
+
+    assert result.returncode == 0, result.stderr
+    assert f"{path}: warning: identity = none" in result.stderr
+    assert "relay for anyone" in result.stderr
+
+
+def test_version_option_names_wolfssl_build(binary):
+    result = run_subtls(["-V"])
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^wolfssl: \d+\.\d+\.\d+, (built for subtls|system package)",
+                     result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^wolfssl protocols compiled in: .*TLSv1\.3", result.stdout,
+                     re.MULTILINE), result.stdout

@@ -138,5 +138,12 @@ def start_subtls(binary, certificate, postfix, tmp_path):
         return process.start()
 
     yield start
+    reports = []
     for process in started:
         process.stop()
+        # A subtls built with AddressSanitizer/UBSan reports on stderr and
+        # may still exit normally: such a report fails the test.
+        log = process.log_text()
+        if "Sanitizer" in log or "runtime error:" in log:
+            reports.append(f"{process.log_path}:\n{log}")
+    assert not reports, "sanitizer report in the subtls log:\n" + "\n".join(reports)

@@ -506,6 +506,13 @@ const struct config_key config_keys[] = {
 	  &config_tls13_suites },
 	{ CONFIG_SECTION_TLS, "groups", true, "key exchange group names",
 	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups },
+	{ CONFIG_SECTION_TLS, "ticket_lifetime", false, DURATION,
+	  set_duration, TLS(ticket_lifetime_ms), CONFIG_NO_POSITION, NULL,
+	  NULL },
+	{ CONFIG_SECTION_TLS, "ticket_key_file", false,
+	  "the path of a readable file of ticket keys",
+	  set_readable_file, TLS(ticket_key_file), TLS(ticket_key_file_at),
+	  NULL, NULL },
 
 	{ CONFIG_SECTION_BACKEND, "address", false,
 	  "unix:/absolute/path, " ADDRESS,

@@ -1,9 +1,9 @@
 /*
  * subtls: a TLS-terminating proxy for SMTP submission.
  *
- * main() reads the configuration, builds the TLS context, binds the
- * listeners, drops privileges and runs one event loop until SIGTERM or
- * SIGINT has drained the sessions.
+ * main() reads the configuration, builds the TLS context and the ticket
+ * keys, binds the listeners, drops privileges and runs one event loop until
+ * SIGTERM or SIGINT has drained the sessions.  SIGHUP reloads.
  */
 #include <errno.h>
 #include <grp.h>
@@ -18,10 +18,12 @@
 #include "config/config.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
+#include "tls/tickets.h"
 
 #define SUBTLS_VERSION "0.1.0"
 
@@ -91,6 +93,13 @@ on_signal(uv_signal_t *handle, int signum)
 }
 
 static void
+on_sighup(uv_signal_t *handle, int signum)
+{
+	(void)signum;
+	server_reload(handle->data);
+}
+
+static void
 log_start(const struct server *srv)
 {
 	const struct config *cfg = srv->config;
@@ -125,7 +134,8 @@ run(struct server *srv)
 	srv->drain_timer.data = srv;
 	uv_signal_init(&srv->loop, &srv->sigterm);
 	uv_signal_init(&srv->loop, &srv->sigint);
-	srv->sigterm.data = srv->sigint.data = srv;
+	uv_signal_init(&srv->loop, &srv->sighup);
+	srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
 
 	if (listeners_open(srv) != 0 ||
 	    drop_privileges(&srv->config->global) != 0) {
@@ -133,6 +143,7 @@ run(struct server *srv)
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
 		uv_close((uv_handle_t *)&srv->sigterm, NULL);
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
+		uv_close((uv_handle_t *)&srv->sighup, NULL);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		listeners_free(srv);
 		uv_loop_close(&srv->loop);
@@ -140,6 +151,7 @@ run(struct server *srv)
 	}
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
+	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
@@ -156,7 +168,8 @@ main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check_only = false;
-	struct config cfg;
+	struct config *cfg;
+	struct tls_ticket_keys *ticket_keys = NULL;
 	struct server srv;
 	unsigned errors;
 	int opt, status;
@@ -190,26 +203,39 @@ main(int argc, char **argv)
 		fprintf(stderr, "subtls: cannot initialize wolfSSL\n");
 		return 1;
 	}
-	errors = config_load(&cfg, path, stderr);
+	/* On the heap: a reload replaces it (proxy/reload.c). */
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "subtls: out of memory\n");
+		return 1;
+	}
+	errors = config_load(cfg, path, stderr);
 	memset(&srv, 0, sizeof(srv));
-	srv.config = &cfg;
+	srv.config = cfg;
 	if (errors == 0)
-		srv.tls = tls_context_new(&cfg.tls, stderr, &errors);
+		srv.tls = tls_context_new(&cfg->tls, stderr, &errors);
+	if (errors == 0)
+		ticket_keys = tls_ticket_keys_load(&cfg->tls, stderr, &errors);
+	if (ticket_keys != NULL)
+		tls_ticket_keys_install(ticket_keys);
 	if (errors > 0) {
 		fprintf(stderr, "subtls: %s: %u error%s, not started\n", path,
 		    errors, errors == 1 ? "" : "s");
 		status = 1;
 	} else if (check_only) {
-		config_print(&cfg, stdout);
+		config_print(cfg, stdout);
 		tls_context_print(srv.tls, stdout);
+		tls_ticket_keys_print(stdout);
 		status = 0;
 	} else {
-		log_setup(cfg.global.log, cfg.global.log_level);
+		log_setup(cfg->global.log, cfg->global.log_level);
 		status = run(&srv);
 	}
 
 	tls_context_free(srv.tls);
-	config_free(&cfg);
+	tls_ticket_keys_cleanup();
+	config_free(srv.config);
+	free(srv.config);
 	tls_library_cleanup();
 	return status;
 }

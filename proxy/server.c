@@ -23,6 +23,8 @@ server_finish(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sigterm, on_closed_ignore);
 	if (!uv_is_closing((uv_handle_t *)&srv->sigint))
 		uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
+	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
+		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
 }
 
 static void

@@ -23,6 +23,7 @@
 #include "proxy/session.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
+#include "tls/session_cache.h"
 #include "tls/tickets.h"
 
 #define SUBTLS_VERSION "0.1.0"
@@ -234,6 +235,7 @@ main(int argc, char **argv)
 
 	tls_context_free(srv.tls);
 	tls_ticket_keys_cleanup();
+	tls_session_cache_cleanup();
 	config_free(srv.config);
 	free(srv.config);
 	tls_library_cleanup();

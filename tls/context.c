@@ -237,6 +237,7 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 		report(&b, &policy->certificate_at, "the linked wolfSSL %s "
 		    "cannot set the session ticket callback",
 		    wolfSSL_lib_version());
+	tls_session_cache_attach(tc->ctx, policy);
 	if (b.error_count > 0)
 		goto fail;
 	return tc;

@@ -18,4 +18,9 @@ struct tls_context {
  * Returns -1 when wolfSSL refuses. */
 int tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy);
 
+/* Stores TLS 1.2 sessions of ctx in the process's session-ID cache
+ * (session_cache.c), which keeps them for ticket_lifetime. */
+void tls_session_cache_attach(WOLFSSL_CTX *ctx,
+    const struct config_tls *policy);
+
 #endif

@@ -113,3 +113,18 @@ def test_key_file_readable_by_everyone_rejected(start_subtls, tmp_path):
 
     with pytest.raises(RuntimeError, match="readable by every user"):
         start_subtls("tcp", tls_settings=f"ticket_key_file = {keys}\n")
+
+
+def test_tls12_without_ticket_resumes_by_session_id(start_subtls, tmp_path):
+    """The session-ID cache keeps more sessions than wolfSSL's own few."""
+    subtls = start_subtls("tcp")
+    sessions = [tmp_path / f"session-{number}.pem" for number in range(40)]
+    for session in sessions:
+        result = s_client(subtls.implicit_port,
+                          ("-tls1_2", "-no_ticket", "-sess_out", str(session)), stdin=b"Q\n")
+        assert reuse_line(result).startswith("New,")
+
+    result = s_client(subtls.implicit_port,
+                      ("-tls1_2", "-no_ticket", "-sess_in", str(sessions[0])), stdin=b"Q\n")
+
+    assert reuse_line(result).startswith("Reused, TLSv1.2")

@@ -10,6 +10,7 @@ as replicas behind one load balancer do, and not on one with other keys.
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,25 @@ def test_tls12_without_ticket_resumes_by_session_id(start_subtls, tmp_path):
                       ("-tls1_2", "-no_ticket", "-sess_in", str(sessions[0])), stdin=b"Q\n")
 
     assert reuse_line(result).startswith("Reused, TLSv1.2")
+
+
+def test_ticket_outlives_rotation_of_its_key(start_subtls, tmp_path):
+    """A random key that stopped encrypting still opens tickets within their lifetime.
+
+    With ticket_lifetime = 4s the first key encrypts until second 4.  A ticket
+    from second 3 is used at second 4.8, after the rotation: it must resume.
+    The ticket from second 0 is older than the lifetime by then and must not.
+    """
+    subtls = start_subtls("tcp", tls_settings="ticket_lifetime = 4s\n")
+    oldest, recent = tmp_path / "oldest.pem", tmp_path / "recent.pem"
+    start = time.monotonic()
+
+    connect(subtls.implicit_port, False, "TLS1.3", oldest, save=True)
+    time.sleep(max(0.0, start + 3.0 - time.monotonic()))
+    connect(subtls.implicit_port, False, "TLS1.3", recent, save=True)
+    time.sleep(max(0.0, start + 4.8 - time.monotonic()))
+
+    assert reuse_line(connect(subtls.implicit_port, False, "TLS1.3", recent,
+                              save=False)).startswith("Reused,")
+    assert reuse_line(connect(subtls.implicit_port, False, "TLS1.3", oldest,
+                              save=False)).startswith("New,")

@@ -34,8 +34,8 @@ struct tls_context *tls_context_new(const struct config_tls *policy,
 
 /*
  * A context is reference-counted, so that a reload can replace the server's
- * context while sessions in flight keep theirs: tls_context_new() returns
- * one reference, tls_context_ref() adds one (each engine takes one), and
+ * context while sessions in flight keep theirs.  tls_context_new() returns
+ * one reference, and tls_context_ref() adds one (each engine takes one).
  * tls_context_free() drops one and frees the context with the last.
  */
 struct tls_context *tls_context_ref(struct tls_context *ctx);

@@ -3,9 +3,9 @@
  *
  * Tickets are sealed with AES-256-GCM from wolfCrypt.  One AEAD call both
  * encrypts and authenticates, with the key name and nonce as additional
- * data, so there is no MAC-then-encrypt order to get wrong as with AES-CBC
- * and HMAC (RFC 5077 section 4's example), and the build for subtls runs
- * AES-GCM with AES-NI.  Each ticket gets a fresh random 96-bit nonce: at
+ * data.  AES-CBC with HMAC (the example in RFC 5077 section 4) would need
+ * two keys and a correct order of MAC and encryption.  The build for subtls
+ * also runs AES-GCM with AES-NI.  Each ticket gets a fresh random 96-bit nonce: at
  * the rates of a submission server that stays far below the 2^32 messages
  * per key that NIST SP 800-38D allows for random nonces.
  *
@@ -147,7 +147,7 @@ find_key(struct tls_ticket_keys *ring, const unsigned char *name)
 }
 
 /*
- * wolfSSL's SessionTicketEncCb.  The ticket is encrypted in place; the key
+ * wolfSSL's SessionTicketEncCb.  The ticket is encrypted in place.  The key
  * name and the nonce (the first 12 bytes of iv) are the additional data,
  * and the GCM tag fills the first 16 bytes of mac.
  */
@@ -214,8 +214,8 @@ tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy)
 
 	/* wolfSSL rejects a ticket older than the context's session timeout
 	 * (500 s by default), so it follows ticket_lifetime too.  This build
-	 * returns the previous timeout, as OpenSSL does, so the result says
-	 * nothing about success. */
+	 * returns the previous timeout, as OpenSSL does, so the result cannot
+	 * show success. */
 	(void)wolfSSL_CTX_set_timeout(ctx, seconds);
 	return 0;
 }

@@ -3,8 +3,8 @@
  * 4.6.1), shared by every context of the process.
  *
  * The keys form a ring: the newest key encrypts new tickets, and every key
- * in the ring decrypts.  Without ticket_key_file the ring holds random keys
- * that rotate every ticket_lifetime: a key encrypts for one lifetime and
+ * in the ring decrypts.  Without ticket_key_file the ring contains random
+ * keys that rotate every ticket_lifetime: a key encrypts for one lifetime and
  * then decrypts for one more, so each ticket stays usable for its whole
  * lifetime.  With ticket_key_file the file is the ring, in its order, and
  * rotating it is the operator's job (README, "Session resumption").

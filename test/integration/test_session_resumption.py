@@ -1,7 +1,7 @@
 """Clients resume TLS 1.2 and 1.3 sessions by ticket, on both listeners.
 
 openssl s_client saves the session after a full handshake (-sess_out) and
-offers it on the next connection (-sess_in); it prints "Reused" when the
+offers it on the next connection (-sess_in).  It prints "Reused" when the
 server accepted the ticket.  Tickets sealed with the keys of a
 ticket_key_file resume on another subtls process that reads the same file,
 as replicas behind one load balancer do, and not on one with other keys.

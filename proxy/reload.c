@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "proxy/listener.h"
+#include "proxy/listener_reload.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/server.h"
@@ -21,6 +22,8 @@ struct reload {
 	struct config *config;
 	struct tls_context *tls;
 	struct tls_ticket_keys *ticket_keys;
+	struct listener_rebind *rebinds;	/* one per listener; sockets
+						 * NULL: addresses unchanged */
 	FILE *errors;
 	unsigned error_count;
 };
@@ -50,10 +53,9 @@ report(struct reload *r, unsigned line, const char *fmt, ...)
 }
 
 static bool
-same_listener(const struct config_listener *a, const struct config_listener *b)
+same_addresses(const struct config_listener *a, const struct config_listener *b)
 {
-	if (strcmp(a->name, b->name) != 0 || a->mode != b->mode ||
-	    a->address_count != b->address_count)
+	if (a->address_count != b->address_count)
 		return false;
 	for (size_t i = 0; i < a->address_count; i++)
 		if (strcmp(a->addresses[i].text, b->addresses[i].text) != 0 ||
@@ -63,9 +65,10 @@ same_listener(const struct config_listener *a, const struct config_listener *b)
 }
 
 /*
- * The listening sockets and the switch of user stay as they were, because
- * the process may no longer bind ports below 1024 or change its user once
- * it has dropped privileges.
+ * The user stays, because a process that dropped privileges cannot switch
+ * users again.  Listeners keep their names and modes, because open
+ * sessions and the log idents refer to them.  Their addresses may change
+ * (prepare_listeners).
  */
 static void
 check_restart_settings(struct reload *r, const struct config *running)
@@ -85,13 +88,45 @@ check_restart_settings(struct reload *r, const struct config *running)
 		return;
 	}
 	for (size_t i = 0; i < next->listener_count; i++) {
-		if (same_listener(&running->listeners[i], &next->listeners[i]))
+		const struct config_listener *old = &running->listeners[i];
+		const struct config_listener *new = &next->listeners[i];
+
+		if (strcmp(old->name, new->name) == 0 && old->mode == new->mode)
 			continue;
-		report(r, next->listeners[i].at.line, "listener %s changed "
-		    "its name, mode or addresses (allowed: the running "
-		    "[listener %s]; listener changes need a restart)",
-		    next->listeners[i].name, running->listeners[i].name);
+		report(r, new->at.line, "listener %s: the name or mode "
+		    "changed (allowed: [listener %s] with mode %s in this "
+		    "place; a listener's name and mode need a restart)",
+		    new->name, old->name, config_mode_name(old->mode));
 	}
+}
+
+/* Binds the new addresses of every listener whose addresses changed. */
+static void
+prepare_listeners(struct reload *r, const struct server *srv)
+{
+	r->rebinds = calloc(srv->listener_count, sizeof(*r->rebinds));
+	if (r->rebinds == NULL) {
+		report(r, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < srv->listener_count; i++) {
+		const struct listener *l = &srv->listeners[i];
+		const struct config_listener *next = &r->config->listeners[i];
+
+		if (!same_addresses(l->config, next))
+			listener_rebind_prepare(l, next, &r->rebinds[i],
+			    r->errors, &r->error_count);
+	}
+}
+
+static void
+discard_listeners(struct reload *r, size_t count)
+{
+	if (r->rebinds == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		listener_rebind_discard(&r->rebinds[i]);
+	free(r->rebinds);
 }
 
 static void
@@ -108,6 +143,9 @@ build_next_state(struct reload *r, const struct server *srv)
 		return;
 	r->ticket_keys = tls_ticket_keys_load(&r->config->tls, r->errors,
 	    &r->error_count);
+	if (r->error_count > 0)
+		return;
+	prepare_listeners(r, srv);
 }
 
 /* Logs each error line, then the verdict. */
@@ -124,17 +162,25 @@ log_failure(const struct server *srv, char *text, unsigned error_count)
 	    error_count == 1 ? "" : "s");
 }
 
-/* Points the listeners at the new config's identical entries. */
+/* Moves listeners with new addresses, and points the others at their
+ * identical entries in the new config. */
 static void
-switch_listeners(struct server *srv, const struct config *next)
+switch_listeners(struct server *srv, struct reload *r)
 {
 	for (size_t i = 0; i < srv->listener_count; i++) {
 		struct listener *l = &srv->listeners[i];
+		const struct config_listener *next = &r->config->listeners[i];
 
-		l->config = &next->listeners[i];
+		if (r->rebinds[i].sockets != NULL) {
+			listener_rebind_commit(l, next, &r->rebinds[i]);
+			continue;
+		}
+		l->config = next;
 		for (size_t j = 0; j < l->socket_count; j++)
-			l->sockets[j].address = &l->config->addresses[j];
+			l->sockets[j].address = &next->addresses[j];
 	}
+	free(r->rebinds);
+	r->rebinds = NULL;
 }
 
 static void
@@ -146,7 +192,7 @@ switch_to(struct server *srv, struct reload *r)
 	tls_context_free(srv->tls);
 	srv->tls = r->tls;
 
-	switch_listeners(srv, r->config);
+	switch_listeners(srv, r);
 	srv->config = r->config;
 	config_free(old_config);
 	free(old_config);
@@ -183,6 +229,7 @@ server_reload(struct server *srv)
 
 	if (r.error_count > 0) {
 		log_failure(srv, error_text, r.error_count);
+		discard_listeners(&r, srv->listener_count);
 		tls_ticket_keys_free(r.ticket_keys);
 		tls_context_free(r.tls);
 		config_free(r.config);

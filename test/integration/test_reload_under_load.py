@@ -7,6 +7,8 @@ submissions through both listeners runs while the test replaces the
 certificate files and sends SIGHUP: every session must deliver, sessions
 that start after the reload must see the new certificate, and a config with
 errors must leave the running one in effect and name each error's line.
+Listeners may move to new ports, except to ports below 1024 once root is
+dropped.
 """
 
 import grp
@@ -26,7 +28,7 @@ import pytest
 import private_postfix
 from conftest import backend_address
 from smtp_clients import CLIENT_ADDRESS, SENDER, build_message, first_received, unique_token
-from subtls_process import SubtlsConfig, SubtlsProcess
+from subtls_process import SubtlsConfig, SubtlsProcess, listening_ports
 
 USER = "nobody"
 GROUP = "postdrop"
@@ -208,19 +210,57 @@ def test_broken_config_keeps_running_policy(reloadable, postfix):
     assert served == fingerprint(reloadable.new[0])
 
 
-def test_listener_change_needs_restart(reloadable, postfix):
+def test_listener_moves_to_new_port(reloadable, postfix):
     subtls = reloadable.process
     config_path = subtls.config_path
-    other_port = private_postfix.free_loopback_port()
+    old_port, new_port = subtls.implicit_port, private_postfix.free_loopback_port()
     staged = config_path.with_name("moved.conf")
-    staged.write_text(config_path.read_text().replace(
-        f":{subtls.implicit_port}", f":{other_port}"))
+    staged.write_text(config_path.read_text().replace(f":{old_port}", f":{new_port}"))
+    install_group_readable(staged, config_path)
+
+    subtls.reload()
+
+    wait_for_log(subtls, r"reloaded .*")
+    assert f"stopped listening on 127.0.0.1:{old_port}" in subtls.log_text()
+    assert f"listening on 127.0.0.1:{new_port}" in subtls.log_text()
+    ports = listening_ports(subtls.process.pid)
+    assert new_port in ports
+    assert old_port not in ports
+    assert subtls.starttls_port in ports
+    served = submit(new_port, True, reloadable.context, postfix,
+                    unique_token("reload-moved-465"))
+    assert served == fingerprint(reloadable.old[0])
+
+
+def test_low_port_after_drop_keeps_listeners(reloadable, postfix):
+    """Running as nobody, subtls cannot bind port 1000: the reload fails and names the line."""
+    subtls = reloadable.process
+    config_path = subtls.config_path
+    good = config_path.read_text()
+    listen_line = good.splitlines().index(f"listen = 127.0.0.1:{subtls.implicit_port}") + 1
+    staged = config_path.with_name("low-port.conf")
+    staged.write_text(good.replace(f":{subtls.implicit_port}", ":1000"))
     install_group_readable(staged, config_path)
 
     subtls.reload()
 
     wait_for_log(subtls, r"reload of .* failed with 1 error")
-    assert "listener smtps changed" in subtls.log_text()
+    assert (f"reload: {config_path}:{listen_line}: cannot listen on 127.0.0.1:1000: "
+            f"Permission denied (ports below 1024 need root") in subtls.log_text()
+    assert subtls.implicit_port in listening_ports(subtls.process.pid)
     served = submit(subtls.implicit_port, True, reloadable.context, postfix,
-                    unique_token("reload-listener-465"))
+                    unique_token("reload-low-port-465"))
     assert served == fingerprint(reloadable.old[0])
+
+
+def test_listener_mode_change_needs_restart(reloadable, postfix):
+    subtls = reloadable.process
+    config_path = subtls.config_path
+    staged = config_path.with_name("mode.conf")
+    staged.write_text(config_path.read_text().replace("mode = implicit", "mode = starttls"))
+    install_group_readable(staged, config_path)
+
+    subtls.reload()
+
+    wait_for_log(subtls, r"reload of .* failed with 1 error")
+    assert "listener smtps: the name or mode changed" in subtls.log_text()

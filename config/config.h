@@ -97,6 +97,8 @@ struct config_tls {
 	uint64_t ticket_lifetime_ms;	/* default 12 h */
 	char *ticket_key_file;		/* NULL: random keys, rotated */
 	struct config_position ticket_key_file_at;
+	bool watch_files;		/* reload when the certificate, key or
+					 * ticket key file changes; default no */
 };
 
 /* Default policy: ECDHE with AEAD for TLS 1.2, the standard TLS 1.3 suites. */

@@ -21,6 +21,7 @@
 #include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/watch.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
 #include "tls/session_cache.h"
@@ -97,7 +98,7 @@ static void
 on_sighup(uv_signal_t *handle, int signum)
 {
 	(void)signum;
-	server_reload(handle->data);
+	server_reload(handle->data, "SIGHUP");
 }
 
 static void
@@ -154,6 +155,7 @@ run(struct server *srv)
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
+	watch_files_start(srv);
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 

@@ -14,6 +14,7 @@
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/server.h"
+#include "proxy/watch.h"
 #include "tls/context.h"
 #include "tls/tickets.h"
 
@@ -200,17 +201,17 @@ switch_to(struct server *srv, struct reload *r)
 }
 
 void
-server_reload(struct server *srv)
+server_reload(struct server *srv, const char *reason)
 {
 	struct reload r = { 0 };
 	char *error_text = NULL;
 	size_t error_size = 0;
 
 	if (srv->draining) {
-		log_info("SIGHUP while draining: not reloading");
+		log_info("%s while draining: not reloading", reason);
 		return;
 	}
-	log_info("SIGHUP: reloading %s", srv->config->path);
+	log_info("%s: reloading %s", reason, srv->config->path);
 
 	r.config = calloc(1, sizeof(*r.config));
 	r.errors = open_memstream(&error_text, &error_size);
@@ -240,6 +241,7 @@ server_reload(struct server *srv)
 	free(error_text);
 
 	switch_to(srv, &r);
+	watch_files_start(srv);
 	log_info("reloaded %s: new sessions use the new certificate, key and "
 	    "policy; %zu open session%s keep their previous TLS context",
 	    srv->config->path, srv->session_count,

@@ -13,8 +13,9 @@ struct server;
  * the new policy, sessions in flight keep the context they started with.
  * On any error nothing changes, and each error is logged as
  * "file:line: message".  Settings that only a restart can change (user,
- * group, the listeners) count as errors when they differ.
+ * group, a listener's name and mode) count as errors when they differ.
+ * reason starts the log line, such as "SIGHUP".
  */
-void server_reload(struct server *srv);
+void server_reload(struct server *srv, const char *reason);
 
 #endif

@@ -33,6 +33,7 @@ struct server {
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_signal_t sighup;		/* reload (proxy/reload.c) */
+	struct file_watch *file_watch;	/* watch_files = yes (proxy/watch.c) */
 };
 
 /*

@@ -69,7 +69,8 @@ def reloadable(binary, postfix, work_dir, request):
     """A subtls as nobody whose config, certificate and key only GROUP can read.
 
     Returns a namespace with the process, the live certificate paths and two
-    certificates (old: ECDSA, new: RSA) to install.
+    certificates (old: ECDSA, new: RSA) to install.  An indirect parameter
+    adds [tls] lines to the config.
     """
     directory = work_dir / f"reload-{request.node.name}"
     directory.mkdir()
@@ -88,7 +89,7 @@ def reloadable(binary, postfix, work_dir, request):
         backend_address=backend_address(postfix, "unix"),
         implicit_port=private_postfix.free_loopback_port(),
         starttls_port=private_postfix.free_loopback_port(),
-        user=USER, group=GROUP)
+        user=USER, group=GROUP, tls_settings=getattr(request, "param", ""))
     process = SubtlsProcess(binary, config, directory)
     install_group_readable(process.config_path, process.config_path)
     process.start()
@@ -264,3 +265,24 @@ def test_listener_mode_change_needs_restart(reloadable, postfix):
 
     wait_for_log(subtls, r"reload of .* failed with 1 error")
     assert "listener smtps: the name or mode changed" in subtls.log_text()
+
+
+@pytest.mark.parametrize("reloadable", ["watch_files = yes\n"], indirect=True)
+def test_watch_reloads_renewed_certificate(reloadable, postfix):
+    """Renaming a new certificate and key over the old ones reloads without SIGHUP.
+
+    The key follows the certificate after half a second, as a renewal tool may
+    write them; the debounce makes one reload load both.
+    """
+    subtls = reloadable.process
+
+    install_group_readable(reloadable.new[0], reloadable.certificate)
+    time.sleep(0.5)
+    install_group_readable(reloadable.new[1], reloadable.key)
+    wait_for_log(subtls, r"TLS files changed: reloading .*")
+    wait_for_log(subtls, r"reloaded .*")
+
+    assert "reload of" not in subtls.log_text()
+    served = submit(subtls.implicit_port, True, reloadable.context, postfix,
+                    unique_token("reload-watch-465"))
+    assert served == fingerprint(reloadable.new[0])

@@ -63,7 +63,7 @@ test_long_line_rejected(void)
 	    "long list over indented continuation lines\n"
 	    "@FILE@:7: unknown key \"min_versio\" in [tls] (allowed: "
 	    "certificate, key, min_version, ciphers, ciphersuites, groups, "
-	    "ticket_lifetime, ticket_key_file)\n");
+	    "ticket_lifetime, ticket_key_file, watch_files)\n");
 
 	free(config);
 	free(line);

@@ -105,11 +105,16 @@ add_file(struct file_watch *watch, const char *path)
 		if (strcmp(watch->directories[i].path, directory) == 0)
 			d = &watch->directories[i];
 	if (d == NULL) {
+		char *path_copy = strdup(directory);
+
+		if (path_copy == NULL)
+			goto out;
 		d = &watch->directories[watch->directory_count++];
 		d->watch = watch;
-		d->path = strdup(directory);
+		d->path = path_copy;
 	}
-	d->names[d->name_count++] = strdup(base);
+	if ((d->names[d->name_count] = strdup(base)) != NULL)
+		d->name_count++;
 out:
 	free(copy_for_dir);
 	free(copy_for_base);
@@ -145,8 +150,8 @@ watch_files_start(struct server *srv)
 		uv_fs_event_init(&srv->loop, &d->handle);
 		d->handle.data = d;
 		watch->handles_open++;
-		rc = d->path != NULL ? uv_fs_event_start(&d->handle,
-		    on_directory_event, d->path, 0) : UV_ENOMEM;
+		rc = uv_fs_event_start(&d->handle, on_directory_event, d->path,
+		    0);
 		if (rc != 0)
 			log_warning("cannot watch %s for changes: %s", d->path,
 			    uv_strerror(rc));

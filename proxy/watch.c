@@ -1,10 +1,10 @@
 /*
  * Watching the TLS files (see watch.h).
  *
- * The watch is on each file's directory, not on the file, because renewal
- * tools replace files by renaming a new one over them (certbot swaps the
- * symbolic links in live/, Kubernetes swaps the "..data" link of a secret
- * volume), and an inotify watch on the old file would see only its removal.
+ * The watch is on each file's directory, not on the file.  Renewal tools
+ * replace a file by renaming a new one over it: certbot swaps the symbolic
+ * links in live/, and Kubernetes swaps the "..data" link of a secret volume.
+ * An inotify watch on the old file would see only its removal.
  */
 #include <libgen.h>
 #include <stdlib.h>

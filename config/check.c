@@ -25,6 +25,8 @@ config_set_defaults(struct config *cfg)
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
 	cfg->tls.min_version = CONFIG_TLS1_2;
+	/* Mobile clients that reconnect through the day resume for 12 h. */
+	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
 }

@@ -493,6 +493,7 @@ config_free(struct config *cfg)
 	free(cfg->tls.ciphers);
 	free(cfg->tls.ciphersuites);
 	free(cfg->tls.groups);
+	free(cfg->tls.ticket_key_file);
 	free(cfg->backend.address);
 	free(cfg->backend.unix_path);
 

@@ -22,8 +22,9 @@
  *   durations     "30s", "5m", "1h" or "30" (seconds), 1 s to 24 h
  *   hostname      letters, digits, '-' and '.' in labels of 1 to 63
  *   user, group   existing names (looked up now); group only with user
- *   certificate, key  paths of readable regular files, opened now, as the
- *                 user that starts subtls; relative paths are relative to
+ *   certificate, key, ticket_key_file  paths of readable regular files,
+ *                 opened now, as the user that starts subtls (on reload: as
+ *                 the user it runs as); relative paths are relative to
  *                 the working directory
  *   min_version   TLS1.2 or TLS1.3 (also TLSv1.2, TLSv1.3)
  *   ciphers, ciphersuites, groups  names from the arrays below, in any case,
@@ -93,6 +94,11 @@ struct config_tls {
 	struct config_position ciphersuites_at;
 	char *groups;			/* key exchange groups joined by ':' */
 	struct config_position groups_at;
+	uint64_t ticket_lifetime_ms;	/* default 12 h */
+	char *ticket_key_file;		/* NULL: random keys, rotated */
+	struct config_position ticket_key_file_at;
+	bool watch_files;		/* reload when the certificate, key or
+					 * ticket key file changes; default no */
 };
 
 /* Default policy: ECDHE with AEAD for TLS 1.2, the standard TLS 1.3 suites. */

@@ -416,6 +416,20 @@ set_listen(struct config_loader *loader, const struct config_key *key,
 	free(copy);
 }
 
+static void
+set_yes_no(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	bool *field = field_of(loader, key);
+
+	if (strcmp(value, "yes") == 0)
+		*field = true;
+	else if (strcmp(value, "no") == 0)
+		*field = false;
+	else
+		report_invalid(loader, key, value);
+}
+
 static const struct config_choice log_targets[] = {
 	{ "stderr", CONFIG_LOG_STDERR },
 	{ "syslog", CONFIG_LOG_SYSLOG },
@@ -506,6 +520,15 @@ const struct config_key config_keys[] = {
 	  &config_tls13_suites },
 	{ CONFIG_SECTION_TLS, "groups", true, "key exchange group names",
 	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups },
+	{ CONFIG_SECTION_TLS, "ticket_lifetime", false, DURATION,
+	  set_duration, TLS(ticket_lifetime_ms), CONFIG_NO_POSITION, NULL,
+	  NULL },
+	{ CONFIG_SECTION_TLS, "ticket_key_file", false,
+	  "the path of a readable file of ticket keys",
+	  set_readable_file, TLS(ticket_key_file), TLS(ticket_key_file_at),
+	  NULL, NULL },
+	{ CONFIG_SECTION_TLS, "watch_files", false, "yes, no",
+	  set_yes_no, TLS(watch_files), CONFIG_NO_POSITION, NULL, NULL },
 
 	{ CONFIG_SECTION_BACKEND, "address", false,
 	  "unix:/absolute/path, " ADDRESS,

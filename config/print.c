@@ -140,6 +140,9 @@ config_print(const struct config *cfg, FILE *out)
 	print_name_list(out, "ciphers", tls->ciphers);
 	print_name_list(out, "ciphersuites", tls->ciphersuites);
 	print_name_list(out, "groups", tls->groups);
+	print_duration(out, "ticket_lifetime", tls->ticket_lifetime_ms);
+	print_string(out, "ticket_key_file", tls->ticket_key_file);
+	fprintf(out, "watch_files = %s\n", tls->watch_files ? "yes" : "no");
 
 	fprintf(out, "\n[backend]\n");
 	print_string(out, "address", backend->address);

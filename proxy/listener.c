@@ -71,24 +71,50 @@ fail:
 	return one;
 }
 
-static int
-open_socket(struct server *srv, struct listener *l, struct listener_socket *ls)
+int
+listener_bind(const struct config_listen_address *address)
 {
-	int fd, rc;
+	return bind_socket(address);
+}
+
+const char *
+listener_bind_hint(int error)
+{
+	if (error == -EACCES)
+		return " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+	if (error == -EADDRINUSE)
+		return " (another program has this port)";
+	return "";
+}
+
+static int
+open_socket(struct listener *l, struct listener_socket *ls)
+{
+	int fd;
 
 	fd = bind_socket(ls->address);
 	if (fd < 0) {
 		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s: "
-		    "%s%s", ls->address->text, strerror(-fd), fd == -EACCES ?
-		    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" :
-		    fd == -EADDRINUSE ? " (another program has this port)" : "");
+		    "%s%s", ls->address->text, strerror(-fd),
+		    listener_bind_hint(fd));
 		return -1;
 	}
+	return listener_socket_start(l, ls, fd);
+}
+
+int
+listener_socket_start(struct listener *l, struct listener_socket *ls, int fd)
+{
+	struct server *srv = l->server;
+	int rc;
+
 	uv_tcp_init(&srv->loop, &ls->handle);
 	ls->handle.data = ls;
 	ls->open = true;
 	rc = uv_tcp_open(&ls->handle, fd);
-	if (rc == 0)
+	if (rc != 0)
+		close(fd);
+	else
 		rc = uv_listen((uv_stream_t *)&ls->handle, LISTEN_BACKLOG,
 		    on_connection);
 	if (rc != 0) {
@@ -124,7 +150,7 @@ listeners_open(struct server *srv)
 		for (size_t j = 0; j < l->socket_count; j++) {
 			l->sockets[j].listener = l;
 			l->sockets[j].address = &l->config->addresses[j];
-			if (open_socket(srv, l, &l->sockets[j]) != 0)
+			if (open_socket(l, &l->sockets[j]) != 0)
 				return -1;
 		}
 	}

@@ -40,4 +40,19 @@ void listeners_close(struct server *srv);
 /* Frees the listener array once the loop has closed the handles. */
 void listeners_free(struct server *srv);
 
+/* Binds a socket to address without listening yet.  Returns the socket, or
+ * -errno on failure. */
+int listener_bind(const struct config_listen_address *address);
+
+/* A hint for a bind error (-errno), starting with a blank, or "". */
+const char *listener_bind_hint(int error);
+
+/*
+ * Starts accepting on fd, a bound socket, for ls of listener l; ls->address
+ * must be set.  Takes fd over in every case.  On failure logs the address
+ * and the error and returns -1.
+ */
+int listener_socket_start(struct listener *l, struct listener_socket *ls,
+    int fd);
+
 #endif

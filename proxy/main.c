@@ -1,9 +1,9 @@
 /*
  * subtls: a TLS-terminating proxy for SMTP submission.
  *
- * main() reads the configuration, builds the TLS context, binds the
- * listeners, drops privileges and runs one event loop until SIGTERM or
- * SIGINT has drained the sessions.
+ * main() reads the configuration, builds the TLS context and the ticket
+ * keys, binds the listeners, drops privileges and runs one event loop until
+ * SIGTERM or SIGINT has drained the sessions.  SIGHUP reloads.
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,10 +19,14 @@
 #include "config/config.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/watch.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
+#include "tls/session_cache.h"
+#include "tls/tickets.h"
 
 #define SUBTLS_VERSION "0.1.0"
 
@@ -136,18 +140,11 @@ on_signal(uv_signal_t *handle, int signum)
 	server_drain(handle->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-/*
- * SIGHUP's default action would end the process and every session with it,
- * and administrators send it out of habit after renewing a certificate.
- */
 static void
 on_sighup(uv_signal_t *handle, int signum)
 {
-	(void)handle;
 	(void)signum;
-	log_warning("SIGHUP ignored: subtls cannot reload its configuration "
-	    "yet; restart it (SIGTERM drains open sessions) to apply a changed "
-	    "configuration or certificate");
+	server_reload(handle->data, "SIGHUP");
 }
 
 static void
@@ -205,6 +202,7 @@ run(struct server *srv)
 	log_start(srv);
 	raise_file_limit();
 	check_backend_socket(&srv->config->backend);
+	watch_files_start(srv);
 	log_startup_done();
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
@@ -221,7 +219,8 @@ main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check_only = false;
-	struct config cfg;
+	struct config *cfg;
+	struct tls_ticket_keys *ticket_keys = NULL;
 	struct server srv;
 	unsigned errors;
 	int opt, status;
@@ -264,29 +263,43 @@ main(int argc, char **argv)
 		fprintf(stderr, "subtls: cannot initialize wolfSSL\n");
 		return 1;
 	}
-	errors = config_load(&cfg, path, stderr);
+	/* On the heap: a reload replaces it (proxy/reload.c). */
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "subtls: out of memory\n");
+		return 1;
+	}
+	errors = config_load(cfg, path, stderr);
 	memset(&srv, 0, sizeof(srv));
-	srv.config = &cfg;
+	srv.config = cfg;
 	if (errors == 0)
-		srv.tls = tls_context_new(&cfg.tls, stderr, &errors);
+		srv.tls = tls_context_new(&cfg->tls, stderr, &errors);
+	if (errors == 0)
+		ticket_keys = tls_ticket_keys_load(&cfg->tls, stderr, &errors);
+	if (ticket_keys != NULL)
+		tls_ticket_keys_install(ticket_keys);
 	if (errors > 0) {
 		fprintf(stderr, "subtls: %s: %u error%s, not started\n", path,
 		    errors, errors == 1 ? "" : "s");
 		status = 1;
 	} else if (check_only) {
-		config_print(&cfg, stdout);
+		config_print(cfg, stdout);
 		tls_context_print(srv.tls, stdout);
-		if (cfg.backend.identity == CONFIG_IDENTITY_NONE)
+		tls_ticket_keys_print(stdout);
+		if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 			fprintf(stderr, "subtls: %s: warning: %s\n", path,
 			    IDENTITY_NONE_WARNING);
 		status = 0;
 	} else {
-		log_setup(cfg.global.log, cfg.global.log_level);
+		log_setup(cfg->global.log, cfg->global.log_level);
 		status = run(&srv);
 	}
 
 	tls_context_free(srv.tls);
-	config_free(&cfg);
+	tls_ticket_keys_cleanup();
+	tls_session_cache_cleanup();
+	config_free(srv.config);
+	free(srv.config);
 	tls_library_cleanup();
 	return status;
 }

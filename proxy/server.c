@@ -5,6 +5,7 @@
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/watch.h"
 
 static void
 on_closed_ignore(uv_handle_t *handle)
@@ -25,6 +26,7 @@ server_finish(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
 	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
 		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
+	watch_files_stop(srv);
 }
 
 static void

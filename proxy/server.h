@@ -17,8 +17,8 @@ struct tls_context;
 
 struct server {
 	uv_loop_t loop;
-	const struct config *config;
-	struct tls_context *tls;
+	struct config *config;		/* replaced as a whole by a reload */
+	struct tls_context *tls;	/* for new sessions; one reference */
 
 	struct listener *listeners;	/* one per [listener NAME] */
 	size_t listener_count;
@@ -32,7 +32,8 @@ struct server {
 	uv_timer_t drain_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
-	uv_signal_t sighup;
+	uv_signal_t sighup;		/* reload (proxy/reload.c) */
+	struct file_watch *file_watch;	/* watch_files = yes (proxy/watch.c) */
 };
 
 /*

@@ -218,6 +218,8 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 	    WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2;
 
 	tc = calloc(1, sizeof(*tc));
+	if (tc != NULL)
+		tc->references = 1;
 	if (tc == NULL || (tc->ctx = wolfSSL_CTX_new(
 	    wolfSSLv23_server_method())) == NULL) {
 		report(&b, &policy->certificate_at, "cannot create a wolfSSL "
@@ -238,6 +240,11 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 	wolfSSL_CTX_set_verify(tc->ctx, WOLFSSL_VERIFY_NONE, NULL);
 	/* wolfSSL records the client's SNI only when a callback is set. */
 	wolfSSL_CTX_set_tlsext_servername_callback(tc->ctx, accept_any_sni);
+	if (tls_tickets_attach(tc->ctx, policy) != 0)
+		report(&b, &policy->certificate_at, "the linked wolfSSL %s "
+		    "cannot set the session ticket callback",
+		    wolfSSL_lib_version());
+	tls_session_cache_attach(tc->ctx, policy);
 	if (b.error_count > 0)
 		goto fail;
 	return tc;
@@ -248,10 +255,17 @@ fail:
 	return NULL;
 }
 
+struct tls_context *
+tls_context_ref(struct tls_context *tc)
+{
+	tc->references++;
+	return tc;
+}
+
 void
 tls_context_free(struct tls_context *tc)
 {
-	if (tc == NULL)
+	if (tc == NULL || --tc->references > 0)
 		return;
 	if (tc->ctx != NULL)
 		wolfSSL_CTX_free(tc->ctx);

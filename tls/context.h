@@ -32,6 +32,13 @@ const char *tls_library_version(void);
 struct tls_context *tls_context_new(const struct config_tls *policy,
     FILE *errors, unsigned *error_count);
 
+/*
+ * A context is reference-counted, so that a reload can replace the server's
+ * context while sessions in flight keep theirs.  tls_context_new() returns
+ * one reference, and tls_context_ref() adds one (each engine takes one).
+ * tls_context_free() drops one and frees the context with the last.
+ */
+struct tls_context *tls_context_ref(struct tls_context *ctx);
 void tls_context_free(struct tls_context *ctx);
 
 /*

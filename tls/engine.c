@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/context.h"
 #include "tls/engine.h"
 #include "tls/internal.h"
 
@@ -18,6 +19,7 @@
 
 struct tls_engine {
 	WOLFSSL *ssl;
+	struct tls_context *context;	/* one reference, for the session */
 
 	char *in;		/* ciphertext handed over by the caller */
 	size_t in_len;
@@ -112,6 +114,9 @@ tls_engine_new(struct tls_context *ctx)
 		free(e);
 		return NULL;
 	}
+	/* The session keeps its context, and whatever the context's
+	 * callbacks use, until it ends, even across a reload. */
+	e->context = tls_context_ref(ctx);
 	wolfSSL_SSLSetIORecv(e->ssl, engine_receive);
 	wolfSSL_SSLSetIOSend(e->ssl, engine_send);
 	wolfSSL_SetIOReadCtx(e->ssl, e);
@@ -125,6 +130,7 @@ tls_engine_free(struct tls_engine *e)
 	if (e == NULL)
 		return;
 	wolfSSL_free(e->ssl);
+	tls_context_free(e->context);
 	free(e->in);
 	free(e->out);
 	free(e);

@@ -6,9 +6,21 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "config/config.h"
+
 struct tls_context {
 	WOLFSSL_CTX *ctx;
 	int min_version;	/* CONFIG_TLS1_2 or CONFIG_TLS1_3 */
+	unsigned references;	/* the server's and one per engine */
 };
+
+/* Sets the ticket callback (tickets.c) and the ticket lifetime on ctx.
+ * Returns -1 when wolfSSL refuses. */
+int tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy);
+
+/* Stores TLS 1.2 sessions of ctx in the process's session-ID cache
+ * (session_cache.c), which keeps them for ticket_lifetime. */
+void tls_session_cache_attach(WOLFSSL_CTX *ctx,
+    const struct config_tls *policy);
 
 #endif

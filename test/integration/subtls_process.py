@@ -50,6 +50,8 @@ class SubtlsConfig:
     # The user and group subtls switches to after binding; None keeps root.
     user: Optional[str] = None
     group: Optional[str] = None
+    # Extra "key = value" lines for [tls], such as ticket_key_file.
+    tls_settings: str = ""
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -68,7 +70,7 @@ log_level = {self.log_level}
 certificate = {self.certificate}
 key = {self.key}
 min_version = {self.min_version}
-
+{self.tls_settings}
 [backend]
 address = {self.backend_address}
 identity = {self.identity}
@@ -108,6 +110,10 @@ class SubtlsProcess:
     @property
     def starttls_port(self) -> int:
         return self.config.starttls_port
+
+    def reload(self) -> None:
+        """Send SIGHUP, which makes subtls re-read its config and TLS files."""
+        self.process.send_signal(signal.SIGHUP)
 
     def start(self, timeout: float = 10.0) -> "SubtlsProcess":
         """Start subtls and wait until it listens on both ports."""

@@ -76,6 +76,16 @@ static const struct error_case cases[] = {
 	{ "unknown TLS version",
 	  TLS_WITH("min_version = TLS2"),
 	  "@FILE@:4: invalid min_version \"TLS2\" (allowed: TLS1.2, TLS1.3)\n" },
+	{ "ticket lifetime above 24 hours",
+	  TLS_WITH("ticket_lifetime = 2d"),
+	  "@FILE@:4: invalid ticket_lifetime \"2d\" " DURATION_ALLOWED "\n" },
+	{ "watch_files neither yes nor no",
+	  TLS_WITH("watch_files = true"),
+	  "@FILE@:4: invalid watch_files \"true\" (allowed: yes, no)\n" },
+	{ "missing ticket key file",
+	  TLS_WITH("ticket_key_file = @DIR@/no-such-keys"),
+	  "@FILE@:4: ticket_key_file \"@DIR@/no-such-keys\": cannot open: No "
+	  "such file or directory\n" },
 	{ "missing certificate file",
 	  "[tls]\n"
 	  "certificate = @DIR@/absent.pem\n"

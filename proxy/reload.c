@@ -1,0 +1,249 @@
+/*
+ * SIGHUP: build the whole new state first, switch only when all of it is
+ * valid.  The errors of the new file go to a memory stream, so that the
+ * loader's "file:line: message" lines reach the log unchanged.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "proxy/listener.h"
+#include "proxy/listener_reload.h"
+#include "proxy/log.h"
+#include "proxy/reload.h"
+#include "proxy/server.h"
+#include "proxy/watch.h"
+#include "tls/context.h"
+#include "tls/tickets.h"
+
+/* The next state, kept apart from the running one until the switch. */
+struct reload {
+	struct config *config;
+	struct tls_context *tls;
+	struct tls_ticket_keys *ticket_keys;
+	struct listener_rebind *rebinds;	/* one per listener; sockets
+						 * NULL: addresses unchanged */
+	FILE *errors;
+	unsigned error_count;
+};
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void
+report(struct reload *r, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (line > 0)
+		fprintf(r->errors, "%s:%u: ", r->config->path, line);
+	else
+		fprintf(r->errors, "%s: ", r->config->path);
+	va_start(ap, fmt);
+	vfprintf(r->errors, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->errors);
+	r->error_count++;
+}
+
+static bool
+same_addresses(const struct config_listener *a, const struct config_listener *b)
+{
+	if (a->address_count != b->address_count)
+		return false;
+	for (size_t i = 0; i < a->address_count; i++)
+		if (strcmp(a->addresses[i].text, b->addresses[i].text) != 0 ||
+		    a->addresses[i].ipv6_only != b->addresses[i].ipv6_only)
+			return false;
+	return true;
+}
+
+/*
+ * The user stays, because a process that dropped privileges cannot switch
+ * users again.  Listeners keep their names and modes, because open
+ * sessions and the log idents refer to them.  Their addresses may change
+ * (prepare_listeners).
+ */
+static void
+check_restart_settings(struct reload *r, const struct config *running)
+{
+	const struct config *next = r->config;
+
+	if (!same_text(running->global.user, next->global.user) ||
+	    !same_text(running->global.group, next->global.group))
+		report(r, 0, "user or group changed (allowed: the running "
+		    "values; a new user or group needs a restart)");
+
+	if (running->listener_count != next->listener_count) {
+		report(r, 0, "the number of listeners changed from %zu to %zu "
+		    "(allowed: the running listeners; adding or removing one "
+		    "needs a restart)", running->listener_count,
+		    next->listener_count);
+		return;
+	}
+	for (size_t i = 0; i < next->listener_count; i++) {
+		const struct config_listener *old = &running->listeners[i];
+		const struct config_listener *new = &next->listeners[i];
+
+		if (strcmp(old->name, new->name) == 0 && old->mode == new->mode)
+			continue;
+		report(r, new->at.line, "listener %s: the name or mode "
+		    "changed (allowed: [listener %s] with mode %s in this "
+		    "place; a listener's name and mode need a restart)",
+		    new->name, old->name, config_mode_name(old->mode));
+	}
+}
+
+/* Binds the new addresses of every listener whose addresses changed. */
+static void
+prepare_listeners(struct reload *r, const struct server *srv)
+{
+	r->rebinds = calloc(srv->listener_count, sizeof(*r->rebinds));
+	if (r->rebinds == NULL) {
+		report(r, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < srv->listener_count; i++) {
+		const struct listener *l = &srv->listeners[i];
+		const struct config_listener *next = &r->config->listeners[i];
+
+		if (!same_addresses(l->config, next))
+			listener_rebind_prepare(l, next, &r->rebinds[i],
+			    r->errors, &r->error_count);
+	}
+}
+
+static void
+discard_listeners(struct reload *r, size_t count)
+{
+	if (r->rebinds == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		listener_rebind_discard(&r->rebinds[i]);
+	free(r->rebinds);
+}
+
+static void
+build_next_state(struct reload *r, const struct server *srv)
+{
+	r->error_count = config_load(r->config, srv->config->path, r->errors);
+	if (r->error_count > 0)
+		return;
+	check_restart_settings(r, srv->config);
+	if (r->error_count > 0)
+		return;
+	r->tls = tls_context_new(&r->config->tls, r->errors, &r->error_count);
+	if (r->error_count > 0)
+		return;
+	r->ticket_keys = tls_ticket_keys_load(&r->config->tls, r->errors,
+	    &r->error_count);
+	if (r->error_count > 0)
+		return;
+	prepare_listeners(r, srv);
+}
+
+/* Logs each error line, then the verdict. */
+static void
+log_failure(const struct server *srv, char *text, unsigned error_count)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_error("reload: %s", line);
+	log_error("reload of %s failed with %u error%s: the running "
+	    "configuration stays in effect", srv->config->path, error_count,
+	    error_count == 1 ? "" : "s");
+}
+
+/* Moves listeners with new addresses, and points the others at their
+ * identical entries in the new config. */
+static void
+switch_listeners(struct server *srv, struct reload *r)
+{
+	for (size_t i = 0; i < srv->listener_count; i++) {
+		struct listener *l = &srv->listeners[i];
+		const struct config_listener *next = &r->config->listeners[i];
+
+		if (r->rebinds[i].sockets != NULL) {
+			listener_rebind_commit(l, next, &r->rebinds[i]);
+			continue;
+		}
+		l->config = next;
+		for (size_t j = 0; j < l->socket_count; j++)
+			l->sockets[j].address = &next->addresses[j];
+	}
+	free(r->rebinds);
+	r->rebinds = NULL;
+}
+
+static void
+switch_to(struct server *srv, struct reload *r)
+{
+	struct config *old_config = srv->config;
+
+	tls_ticket_keys_install(r->ticket_keys);
+	tls_context_free(srv->tls);
+	srv->tls = r->tls;
+
+	switch_listeners(srv, r);
+	srv->config = r->config;
+	config_free(old_config);
+	free(old_config);
+	log_setup(srv->config->global.log, srv->config->global.log_level);
+}
+
+void
+server_reload(struct server *srv, const char *reason)
+{
+	struct reload r = { 0 };
+	char *error_text = NULL;
+	size_t error_size = 0;
+
+	if (srv->draining) {
+		log_info("%s while draining: not reloading", reason);
+		return;
+	}
+	log_info("%s: reloading %s", reason, srv->config->path);
+
+	r.config = calloc(1, sizeof(*r.config));
+	r.errors = open_memstream(&error_text, &error_size);
+	if (r.config == NULL || r.errors == NULL) {
+		log_error("reload of %s failed: out of memory",
+		    srv->config->path);
+		if (r.errors != NULL)
+			fclose(r.errors);
+		free(error_text);
+		free(r.config);
+		return;
+	}
+
+	build_next_state(&r, srv);
+	fclose(r.errors);
+
+	if (r.error_count > 0) {
+		log_failure(srv, error_text, r.error_count);
+		discard_listeners(&r, srv->listener_count);
+		tls_ticket_keys_free(r.ticket_keys);
+		tls_context_free(r.tls);
+		config_free(r.config);
+		free(r.config);
+		free(error_text);
+		return;
+	}
+	free(error_text);
+
+	switch_to(srv, &r);
+	watch_files_start(srv);
+	log_info("reloaded %s: new sessions use the new certificate, key and "
+	    "policy; %zu open session%s keep their previous TLS context",
+	    srv->config->path, srv->session_count,
+	    srv->session_count == 1 ? "" : "s");
+}

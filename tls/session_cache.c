@@ -1,0 +1,135 @@
+/*
+ * A server-side session cache for TLS 1.2 clients that do not take session
+ * tickets.
+ *
+ * The wolfSSL built for subtls keeps only a few sessions in its own cache
+ * (--enable-smallcache), because tickets carry resumption for most clients.
+ * Its external cache callbacks let subtls keep more: a table of
+ * CACHE_SLOTS entries indexed by the first bytes of the session ID, which
+ * the server picks at random.  A new session replaces whatever held its slot,
+ * so the table never grows.  TLS 1.3 sessions are not stored, because TLS 1.3
+ * resumes only by ticket (RFC 8446 section 2.2).
+ *
+ * Like the ticket keys, the table belongs to the process and outlives
+ * reloads, and it is used only from the event loop thread.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls/internal.h"
+#include "tls/session_cache.h"
+
+/* 16384 slots take 768 KiB; each stored session adds wolfSSL's session
+ * object, sizeof(WOLFSSL_SESSION) = 512 bytes in the build for subtls. */
+#define CACHE_SLOTS 16384
+#define SESSION_ID_MAX 32
+
+struct cache_slot {
+	WOLFSSL_SESSION *session;	/* one reference, or NULL */
+	uint64_t expires_ms;		/* monotonic */
+	unsigned id_length;
+	unsigned char id[SESSION_ID_MAX];
+};
+
+static struct cache_slot *slots;
+static uint64_t lifetime_ms = 12 * 60 * 60 * 1000;
+
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct cache_slot *
+slot_for(const unsigned char *id, unsigned length)
+{
+	uint32_t index = 0;
+
+	memcpy(&index, id, length < sizeof(index) ? length : sizeof(index));
+	return &slots[index % CACHE_SLOTS];
+}
+
+static void
+slot_clear(struct cache_slot *slot)
+{
+	if (slot->session != NULL)
+		wolfSSL_SESSION_free(slot->session);
+	memset(slot, 0, sizeof(*slot));
+}
+
+/* wolfSSL's new-session callback.  Returning 1 keeps the reference that
+ * wolfSSL took for the callback; 0 makes wolfSSL drop it. */
+static int
+store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
+{
+	const unsigned char *id;
+	unsigned length = 0;
+	struct cache_slot *slot;
+
+	if (wolfSSL_version(ssl) != TLS1_2_VERSION)
+		return 0;
+	id = wolfSSL_SESSION_get_id(session, &length);
+	if (id == NULL || length == 0 || length > SESSION_ID_MAX)
+		return 0;
+	if (slots == NULL && (slots = calloc(CACHE_SLOTS,
+	    sizeof(*slots))) == NULL)
+		return 0;
+
+	slot = slot_for(id, length);
+	slot_clear(slot);
+	slot->session = session;
+	slot->expires_ms = monotonic_ms() + lifetime_ms;
+	slot->id_length = length;
+	memcpy(slot->id, id, length);
+	return 1;
+}
+
+/* wolfSSL's lookup callback.  With *copy = 1 wolfSSL copies the session and
+ * leaves the cache's reference alone. */
+static WOLFSSL_SESSION *
+find_session(WOLFSSL *ssl, const unsigned char *id, int length, int *copy)
+{
+	struct cache_slot *slot;
+
+	(void)ssl;
+	*copy = 1;
+	if (slots == NULL || length <= 0 || length > SESSION_ID_MAX)
+		return NULL;
+	slot = slot_for(id, (unsigned)length);
+	if (slot->session == NULL || slot->id_length != (unsigned)length ||
+	    memcmp(slot->id, id, (size_t)length) != 0)
+		return NULL;
+	if (monotonic_ms() >= slot->expires_ms) {
+		slot_clear(slot);
+		return NULL;
+	}
+	return slot->session;
+}
+
+void
+tls_session_cache_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy)
+{
+	lifetime_ms = policy->ticket_lifetime_ms;
+
+	/* wolfSSL's own few-entry cache would only shadow this one. */
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_SERVER |
+	    WOLFSSL_SESS_CACHE_NO_INTERNAL);
+	wolfSSL_CTX_sess_set_new_cb(ctx, store_session);
+	wolfSSL_CTX_sess_set_get_cb(ctx, find_session);
+}
+
+void
+tls_session_cache_cleanup(void)
+{
+	if (slots == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&slots[i]);
+	free(slots);
+	slots = NULL;
+}

@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/client_hello.h"
 #include "tls/engine.h"
 #include "tls/internal.h"
+
+/* The records a ClientHello may span, with their headers (client_hello.c
+ * reads at most 16 KB of handshake message). */
+#define HELLO_RECORDS_MAX (16384 + 4 * 5)
 
 struct tls_engine {
 	WOLFSSL *ssl;
@@ -26,8 +31,45 @@ struct tls_engine {
 	size_t out_cap;
 	bool out_failed;	/* an allocation for out failed */
 
+	/* The first bytes from the client, kept until the ClientHello in them
+	 * is parsed, for certificate selection (tls_engine_client_hello). */
+	uint8_t *hello_bytes;
+	size_t hello_len;
+	enum tls_client_hello_result hello_result;
+	struct tls_client_hello hello;
+
 	char error[96];
 };
+
+/* Keeps what wolfSSL reads until the ClientHello is complete in it. */
+static void
+note_hello_bytes(struct tls_engine *e, const char *buf, size_t n)
+{
+	if (e->hello_bytes == NULL)
+		e->hello_bytes = malloc(HELLO_RECORDS_MAX);
+	if (e->hello_bytes == NULL || e->hello_len + n > HELLO_RECORDS_MAX) {
+		e->hello_result = TLS_CLIENT_HELLO_INVALID;
+	} else {
+		memcpy(e->hello_bytes + e->hello_len, buf, n);
+		e->hello_len += n;
+		e->hello_result = tls_client_hello_parse(e->hello_bytes,
+		    e->hello_len, &e->hello);
+	}
+	if (e->hello_result != TLS_CLIENT_HELLO_INCOMPLETE) {
+		free(e->hello_bytes);
+		e->hello_bytes = NULL;
+	}
+}
+
+const struct tls_client_hello *
+tls_engine_client_hello(WOLFSSL *ssl)
+{
+	struct tls_engine *e = wolfSSL_GetIOReadCtx(ssl);
+
+	if (e == NULL || e->hello_result != TLS_CLIENT_HELLO_PARSED)
+		return NULL;
+	return &e->hello;
+}
 
 static int
 engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
@@ -43,6 +85,8 @@ engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	if (n > (size_t)sz)
 		n = (size_t)sz;
 	memcpy(buf, e->in + e->in_off, n);
+	if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
+		note_hello_bytes(e, buf, n);
 	e->in_off += n;
 	if (e->in_off == e->in_len) {
 		free(e->in);
@@ -104,6 +148,7 @@ tls_engine_free(struct tls_engine *e)
 	if (e == NULL)
 		return;
 	wolfSSL_free(e->ssl);
+	free(e->hello_bytes);
 	free(e->in);
 	free(e->out);
 	free(e);

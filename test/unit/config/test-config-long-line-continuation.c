@@ -62,7 +62,9 @@ test_long_line_rejected(void)
 	    "@FILE@:4: line too long (251 characters, at most 197); split a "
 	    "long list over indented continuation lines\n"
 	    "@FILE@:7: unknown key \"min_versio\" in [tls] (allowed: "
-	    "certificate, key, min_version, ciphers, ciphersuites, groups)\n");
+	    "certificate, key, ocsp_response, strict_sni, expiry_warning, "
+	    "client_ca, verify_client, min_version, ciphers, ciphersuites, "
+	    "groups)\n");
 
 	free(config);
 	free(line);

@@ -432,19 +432,26 @@ write_summary(struct session *s, const char *reason, const char *detail)
 {
 	uint64_t ms = uv_now(&s->server->loop) - s->started_ms;
 	const char *version = NULL, *cipher = NULL, *sni = NULL;
+	char subject[256], fingerprint[65], client_cert[360] = "";
 
 	if (s->tls_established) {
 		version = tls_engine_version(s->tls);
 		cipher = tls_engine_cipher(s->tls);
 		sni = tls_engine_sni(s->tls);
+		if (tls_engine_client_certificate(s->tls, subject,
+		    sizeof(subject), fingerprint, sizeof(fingerprint)))
+			snprintf(client_cert, sizeof(client_cert),
+			    " client_cert=\"%s\" client_cert_sha256=%s",
+			    subject, fingerprint);
 	}
 	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
-	    "tls=%s cipher=%s sni=%s bytes_in=%llu bytes_out=%llu "
+	    "tls=%s cipher=%s sni=%s%s bytes_in=%llu bytes_out=%llu "
 	    "duration=%llu.%03llus", s->listener->config->name, reason,
 	    detail != NULL ? " detail=\"" : "", detail != NULL ? detail : "",
 	    detail != NULL ? "\"" : "",
 	    version != NULL ? version : "none", cipher != NULL ? cipher : "none",
-	    sni != NULL ? sni : "none", (unsigned long long)s->bytes_in,
+	    sni != NULL ? sni : "none", client_cert,
+	    (unsigned long long)s->bytes_in,
 	    (unsigned long long)s->bytes_out, (unsigned long long)(ms / 1000),
 	    (unsigned long long)(ms % 1000));
 }

@@ -15,6 +15,9 @@
 #include "tls/engine.h"
 #include "tls/internal.h"
 
+/* After tls/internal.h, which includes wolfssl/options.h first. */
+#include <wolfssl/wolfcrypt/hash.h>
+
 /* The records a ClientHello may span, with their headers (client_hello.c
  * reads at most 16 KB of handshake message). */
 #define HELLO_RECORDS_MAX (16384 + 4 * 5)
@@ -295,6 +298,41 @@ const char *
 tls_engine_sni(struct tls_engine *e)
 {
 	return wolfSSL_get_servername(e->ssl, WOLFSSL_SNI_HOST_NAME);
+}
+
+bool
+tls_engine_client_certificate(struct tls_engine *e, char *subject,
+    size_t subject_size, char *fingerprint, size_t fingerprint_size)
+{
+	/* wolfSSL 5.5.4 returns a copy here, which the caller frees. */
+	WOLFSSL_X509 *leaf = wolfSSL_get_peer_certificate(e->ssl);
+	unsigned char digest[32];
+	const unsigned char *der;
+	int length = 0;
+	bool found = false;
+
+	if (leaf == NULL || fingerprint_size < 2 * sizeof(digest) + 1)
+		goto out;
+	der = wolfSSL_X509_get_der(leaf, &length);
+	if (der == NULL || length <= 0 ||
+	    wc_Sha256Hash(der, (word32)length, digest) != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(fingerprint + 2 * i, 3, "%02x", digest[i]);
+
+	if (wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(leaf),
+	    subject, (int)subject_size) == NULL)
+		snprintf(subject, subject_size, "(unreadable)");
+	/* The subject goes into a quoted log field. */
+	for (char *p = subject; *p != '\0'; p++) {
+		if (*p == '"' || (unsigned char)*p < 0x20)
+			*p = '?';
+	}
+	found = true;
+out:
+	wolfSSL_X509_free(leaf);
+	wolfSSL_ERR_clear_error();
+	return found;
 }
 
 const char *

@@ -71,6 +71,15 @@ const char *tls_engine_version(struct tls_engine *engine);
 const char *tls_engine_cipher(struct tls_engine *engine);
 const char *tls_engine_sni(struct tls_engine *engine);
 
+/*
+ * After the handshake: when the client sent a certificate that passed
+ * verification, writes its subject ("/C=DE/CN=printer") and the SHA-256
+ * fingerprint of its DER encoding in lower-case hex (65 bytes with the NUL)
+ * and returns true.  Returns false when there is none.
+ */
+bool tls_engine_client_certificate(struct tls_engine *engine, char *subject,
+    size_t subject_size, char *fingerprint, size_t fingerprint_size);
+
 /* A description of the last TLS_FAILED, for the session's close line. */
 const char *tls_engine_error(const struct tls_engine *engine);
 

@@ -139,9 +139,9 @@ check_snis(struct config_loader *loader)
 		const struct config_sni *sni = &cfg->tls.snis[i];
 
 		if (sni->certificates.count == 0)
-			config_error(loader, sni->at.line, "missing certificate "
-			    "in [sni %s] (allowed: certificate = FILE, then "
-			    "key = FILE)", sni->name);
+			config_error(loader, sni->at.line, "missing "
+			    "certificate in [sni %s] (allowed: certificate = "
+			    "FILE, then key = FILE)", sni->name);
 		check_pairs(loader, &sni->certificates);
 	}
 }
@@ -162,8 +162,8 @@ check_tls(struct config_loader *loader)
 	}
 	if (tls->verify_client != CONFIG_VERIFY_CLIENT_OFF &&
 	    tls->client_ca == NULL)
-		config_error(loader, tls->verify_client_at.line, "verify_client "
-		    "%s without client_ca (allowed: client_ca = FILE with the "
+		config_error(loader, tls->verify_client_at.line,
+		    "verify_client %s without client_ca (allowed: client_ca = FILE with the "
 		    "CA certificates that issue client certificates)",
 		    tls->verify_client == CONFIG_VERIFY_CLIENT_REQUIRE ?
 		    "require" : "optional");

@@ -224,12 +224,14 @@ open_sni(struct config_loader *loader, const char *name, unsigned line)
 	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
 		if (strcasecmp(cfg->tls.snis[i].name, name) == 0) {
 			config_error(loader, line, "duplicate section [sni %s] "
-			    "(first at line %u)", name, cfg->tls.snis[i].at.line);
+			    "(first at line %u)", name,
+			    cfg->tls.snis[i].at.line);
 			return;
 		}
 	}
 
-	snis = realloc(cfg->tls.snis, (cfg->tls.sni_count + 1) * sizeof(*snis));
+	snis = realloc(cfg->tls.snis,
+	    (cfg->tls.sni_count + 1) * sizeof(*snis));
 	lower = config_strdup(loader, name);
 	if (snis == NULL || lower == NULL) {
 		loader->out_of_memory = true;

@@ -29,7 +29,7 @@ struct certificate {
 	char issuer[256];
 	char sans[256];			/* DNS names joined by ", " */
 	bool has_expiry;
-	long long seconds_left;		/* at load; negative when expired */
+	long long seconds_left;		/* at load; negative: expired */
 	long days_left;			/* whole days of seconds_left */
 };
 
@@ -45,7 +45,7 @@ struct tls_certificates {
 	size_t named_count;
 	bool strict_sni;
 	int verify_mode;		/* WOLFSSL_VERIFY_* for every context */
-	char cipher_list[2048];		/* the policy's, read back from ctx */
+	char cipher_list[2048];		/* the policy's, read from ctx */
 };
 
 struct load {
@@ -283,8 +283,9 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 	/* With an RSA certificate on TLS 1.2, wolfSSL would ask only for RSA
 	 * client certificates; list ECDSA too. */
 	if (verify_mode != WOLFSSL_VERIFY_NONE)
-		(void)wolfSSL_CTX_set1_sigalgs_list(ctx, "RSA+SHA256:RSA+SHA384:"
-		    "RSA-PSS+SHA256:RSA-PSS+SHA384:ECDSA+SHA256:ECDSA+SHA384");
+		(void)wolfSSL_CTX_set1_sigalgs_list(ctx,
+		    "RSA+SHA256:RSA+SHA384:RSA-PSS+SHA256:RSA-PSS+SHA384:"
+		    "ECDSA+SHA256:ECDSA+SHA384");
 	wolfSSL_ERR_clear_error();
 	return true;
 }

@@ -115,11 +115,18 @@ complete_name_list(struct config_loader *loader, const char *name,
 	}
 }
 
-/* Every certificate needs the key that follows it. */
+/*
+ * Every certificate needs the key that follows it.  wolfSSL 5.5.4 staples
+ * only when the certificate's issuer is loaded as a trusted CA, which
+ * would also accept client certificates from that CA, so ocsp_response
+ * and verify_client exclude each other.
+ */
 static void
 check_pairs(struct config_loader *loader,
     const struct config_certificates *set)
 {
+	const struct config_tls *tls = &loader->cfg->tls;
+
 	for (size_t i = 0; i < set->count; i++) {
 		const struct config_certificate *pair = &set->items[i];
 
@@ -127,6 +134,12 @@ check_pairs(struct config_loader *loader,
 			config_error(loader, pair->certificate_at.line,
 			    "certificate without key (allowed: key = FILE on "
 			    "a line after each certificate)");
+		if (pair->ocsp_response != NULL &&
+		    tls->verify_client != CONFIG_VERIFY_CLIENT_OFF)
+			config_error(loader, pair->ocsp_response_at.line,
+			    "ocsp_response cannot be combined with "
+			    "verify_client (allowed: verify_client = off, or "
+			    "no ocsp_response)");
 	}
 }
 

@@ -11,6 +11,8 @@
 
 #include "tls/certificate.h"
 #include "tls/client_hello.h"
+#include "tls/ocsp.h"
+#include "tls/staple.h"
 
 /* After tls/internal.h, which includes wolfssl/options.h first. */
 #include <wolfssl/openssl/evp.h>
@@ -31,6 +33,12 @@ struct certificate {
 	bool has_expiry;
 	long long seconds_left;		/* at load; negative: expired */
 	long days_left;			/* whole days of seconds_left */
+
+	/* Kept for checking OCSP responses on reload; issuer_x509 is NULL
+	 * when the file holds only the leaf. */
+	WOLFSSL_X509 *leaf;
+	WOLFSSL_X509 *issuer_x509;
+	struct tls_staple staple;
 };
 
 struct certificate_set {
@@ -290,6 +298,43 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 	return true;
 }
 
+/*
+ * wolfSSL 5.5.4 fails a handshake that asks for status unless the issuing
+ * CA is loaded into the context, so it is loaded here.  That also makes
+ * the CA trusted for client certificates, which is why config/check.c
+ * rejects ocsp_response together with verify_client.
+ */
+static void
+set_up_stapling(struct load *l, struct certificate *c,
+    const struct config_certificate *pair)
+{
+	const unsigned char *der;
+	int length = 0;
+
+	snprintf(c->staple.status, sizeof(c->staple.status), "off");
+	if (pair->ocsp_response == NULL)
+		return;
+	c->staple.path = strdup(pair->ocsp_response);
+	if (c->staple.path == NULL) {
+		report(l, &pair->ocsp_response_at, true, "out of memory");
+		return;
+	}
+	(void)tls_staple_load(&c->staple, c->leaf, c->issuer_x509, c->subject,
+	    l->now, l->errors);
+	if (c->issuer_x509 == NULL)
+		return;
+
+	der = wolfSSL_X509_get_der(c->issuer_x509, &length);
+	if (der == NULL || wolfSSL_CTX_load_verify_buffer(c->ctx, der, length,
+	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    !tls_staple_enable(&c->staple, c->ctx)) {
+		wolfSSL_ERR_clear_error();
+		report(l, &pair->ocsp_response_at, true, "cannot enable OCSP "
+		    "stapling for %s in the linked wolfSSL %s",
+		    pair->certificate, wolfSSL_lib_version());
+	}
+}
+
 static void
 load_certificate(struct load *l, struct certificate *c,
     const struct config_certificate *pair, int verify_mode)
@@ -308,7 +353,9 @@ load_certificate(struct load *l, struct certificate *c,
 	describe(c, chain[0], l->now);
 	check_chain(l, pair, c, chain, count);
 	check_expiry(l, pair, c);
-	for (size_t i = 0; i < count; i++)
+	c->leaf = chain[0];
+	c->issuer_x509 = count > 1 ? chain[1] : NULL;
+	for (size_t i = c->issuer_x509 != NULL ? 2 : 1; i < count; i++)
 		wolfSSL_X509_free(chain[i]);
 
 	c->ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
@@ -317,7 +364,8 @@ load_certificate(struct load *l, struct certificate *c,
 		    "wolfSSL context: out of memory");
 		return;
 	}
-	(void)set_up_context(l, c->ctx, pair, verify_mode);
+	if (set_up_context(l, c->ctx, pair, verify_mode))
+		set_up_stapling(l, c, pair);
 }
 
 static void
@@ -419,6 +467,53 @@ select_certificate(WOLFSSL *ssl, int *alert, void *arg)
 	return 0;
 }
 
+static bool
+trust_issuer(WOLFSSL_CTX *ctx, const struct certificate *c)
+{
+	const unsigned char *der;
+	int length = 0;
+
+	if (c->staple.path == NULL || c->issuer_x509 == NULL)
+		return true;
+	der = wolfSSL_X509_get_der(c->issuer_x509, &length);
+	return der != NULL && wolfSSL_CTX_load_verify_buffer(ctx, der, length,
+	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS;
+}
+
+/*
+ * wolfSSL reads the ClientHello's status_request with the base context,
+ * before the servername callback switches, and ignores it unless stapling
+ * is on there.  So the base context gets stapling and every issuer of a
+ * stapled certificate whenever one certificate has an ocsp_response.  The
+ * response itself comes from the chosen certificate's context.
+ */
+static void
+enable_base_stapling(struct load *l, struct tls_certificates *all,
+    WOLFSSL_CTX *ctx)
+{
+	struct certificate_set *sets[] = { &all->fallback };
+	struct config_position nowhere = { .file = "subtls", .line = 0 };
+	bool wanted = false, trusted = true;
+
+	for (size_t s = 0; s <= all->named_count; s++) {
+		struct certificate_set *set = s == 0 ? sets[0] :
+		    &all->named[s - 1];
+
+		for (size_t i = 0; i < set->count; i++) {
+			wanted |= set->items[i].staple.path != NULL;
+			trusted &= trust_issuer(ctx, &set->items[i]);
+		}
+	}
+	if (!wanted)
+		return;
+	if (!trusted || !tls_staple_enable(&all->fallback.items[0].staple,
+	    ctx)) {
+		wolfSSL_ERR_clear_error();
+		report(l, &nowhere, true, "cannot enable OCSP stapling in the "
+		    "linked wolfSSL %s", wolfSSL_lib_version());
+	}
+}
+
 /* Reads back the suites set on ctx, in order, as wolfSSL names them. */
 static void
 read_cipher_list(WOLFSSL_CTX *ctx, char *out, size_t size)
@@ -489,9 +584,10 @@ tls_certificates_load(WOLFSSL_CTX *ctx, const struct config_tls *policy,
 		    &policy->snis[i].certificates, all->verify_mode);
 
 	/* The base context serves when the callback does not switch. */
-	if (l.error_count == 0)
-		(void)set_up_context(&l, ctx, &policy->certificates.items[0],
-		    all->verify_mode);
+	if (l.error_count == 0 &&
+	    set_up_context(&l, ctx, &policy->certificates.items[0],
+	    all->verify_mode))
+		enable_base_stapling(&l, all, ctx);
 	wolfSSL_CTX_set_servername_arg(ctx, all);
 	wolfSSL_CTX_set_tlsext_servername_callback(ctx, select_certificate);
 	if (l.error_count > 0)
@@ -508,8 +604,14 @@ static void
 free_set(struct certificate_set *set)
 {
 	for (size_t i = 0; i < set->count; i++) {
-		if (set->items[i].ctx != NULL)
-			wolfSSL_CTX_free(set->items[i].ctx);
+		struct certificate *c = &set->items[i];
+
+		if (c->ctx != NULL)
+			wolfSSL_CTX_free(c->ctx);
+		wolfSSL_X509_free(c->leaf);
+		wolfSSL_X509_free(c->issuer_x509);
+		tls_staple_clear(&c->staple);
+		free(c->staple.path);
 	}
 	free(set->items);
 }
@@ -542,7 +644,7 @@ print_set(const struct certificate_set *set, FILE *out)
 		    "(none)");
 		fprintf(out, ";   issuer: %s\n", c->issuer);
 		fprintf(out, ";   days to expiry: %ld\n", c->days_left);
-		fprintf(out, ";   OCSP stapling: off\n");
+		fprintf(out, ";   OCSP stapling: %s\n", c->staple.status);
 	}
 }
 
@@ -552,4 +654,33 @@ tls_certificates_print(const struct tls_certificates *all, FILE *out)
 	print_set(&all->fallback, out);
 	for (size_t i = 0; i < all->named_count; i++)
 		print_set(&all->named[i], out);
+}
+
+static unsigned
+reload_set(struct certificate_set *set, FILE *warnings, time_t now)
+{
+	unsigned stapled = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		struct certificate *c = &set->items[i];
+
+		if (c->staple.path != NULL && c->issuer_x509 != NULL &&
+		    tls_staple_load(&c->staple, c->leaf, c->issuer_x509, c->subject,
+		    now, warnings))
+			stapled++;
+	}
+	return stapled;
+}
+
+unsigned
+tls_ocsp_reload(struct tls_context *ctx, FILE *warnings)
+{
+	struct tls_certificates *all = ctx->certificates;
+	time_t now = time(NULL);
+	unsigned stapled;
+
+	stapled = reload_set(&all->fallback, warnings, now);
+	for (size_t i = 0; i < all->named_count; i++)
+		stapled += reload_set(&all->named[i], warnings, now);
+	return stapled;
 }

@@ -3,7 +3,8 @@
  * each key and ocsp_response belongs to the certificate line above it, and
  * the positions of each pair are kept.  Then the errors: a key without a
  * certificate, a certificate without a key, a second key, a bad server
- * name, verify_client without client_ca, and expiry_warning's range.
+ * name, verify_client without client_ca or with ocsp_response, and
+ * expiry_warning's range.
  */
 #include "test/unit/config/config_test.h"
 
@@ -17,7 +18,7 @@ static const char two_pairs_and_sni[] =
 	"strict_sni = yes\n"
 	"expiry_warning = 30d\n"
 	"client_ca = @DIR@/ca.pem\n"
-	"verify_client = require\n"
+	"verify_client = off\n"
 	"[sni Mail.Example.ORG]\n"
 	"certificate = @DIR@/mail.pem\n"
 	"key = @DIR@/mail.key\n"
@@ -66,8 +67,10 @@ check_pairs_load(void)
 	CHECK(tls->strict_sni, "strict_sni yes");
 	CHECK(tls->expiry_warning_ms == 30ULL * 24 * 3600 * 1000,
 	    "expiry_warning 30 days");
-	CHECK(tls->verify_client == CONFIG_VERIFY_CLIENT_REQUIRE,
-	    "verify_client require");
+	CHECK(tls->client_ca != NULL && strstr(tls->client_ca, "ca.pem"),
+	    "client_ca read");
+	CHECK(tls->verify_client == CONFIG_VERIFY_CLIENT_OFF,
+	    "verify_client off");
 	CHECK(tls->sni_count == 2, "two sni sections");
 	if (tls->sni_count == 2) {
 		CHECK_TEXT(tls->snis[0].name, "mail.example.org",
@@ -149,6 +152,14 @@ static const struct error_case cases[] = {
 	  "@FILE@:4: verify_client optional without client_ca (allowed: "
 	  "client_ca = FILE with the CA certificates that issue client "
 	  "certificates)\n" },
+	{ "ocsp_response with verify_client",
+	  CONFIG_TEST_TLS
+	  "ocsp_response = @DIR@/ecdsa.ocsp\n"
+	  "client_ca = @DIR@/ca.pem\n"
+	  "verify_client = require\n"
+	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
+	  "@FILE@:4: ocsp_response cannot be combined with verify_client "
+	  "(allowed: verify_client = off, or no ocsp_response)\n" },
 	{ "expiry_warning beyond ten years",
 	  CONFIG_TEST_TLS
 	  "expiry_warning = 3651d\n"

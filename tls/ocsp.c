@@ -59,9 +59,12 @@ check_response(const unsigned char *der, size_t len, WOLFSSL_X509 *leaf,
 	const char *reason = NULL;
 	int status = 0, crl_reason = 0;
 
+	/* wolfSSL 5.5.4 checks thisUpdate and nextUpdate while decoding, so
+	 * a stale response fails here already. */
 	response = wolfSSL_d2i_OCSP_RESPONSE(NULL, &cursor, (int)len);
 	if (response == NULL)
-		reason = "not a DER OCSP response";
+		reason = "it is stale (nextUpdate passed) or not a DER OCSP "
+		    "response";
 	else if (wolfSSL_OCSP_response_status(response) !=
 	    OCSP_RESPONSE_STATUS_SUCCESSFUL)
 		reason = "the responder did not answer successfully";

@@ -299,7 +299,7 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 }
 
 /*
- * wolfSSL 5.5.4 fails a handshake that asks for status unless the issuing
+ * wolfSSL 5.5.4 fails a handshake that requests status unless the issuing
  * CA is loaded into the context, so it is loaded here.  That also makes
  * the CA trusted for client certificates, which is why config/check.c
  * rejects ocsp_response together with verify_client.
@@ -493,18 +493,18 @@ enable_base_stapling(struct load *l, struct tls_certificates *all,
 {
 	struct certificate_set *sets[] = { &all->fallback };
 	struct config_position nowhere = { .file = "subtls", .line = 0 };
-	bool wanted = false, trusted = true;
+	bool needed = false, trusted = true;
 
 	for (size_t s = 0; s <= all->named_count; s++) {
 		struct certificate_set *set = s == 0 ? sets[0] :
 		    &all->named[s - 1];
 
 		for (size_t i = 0; i < set->count; i++) {
-			wanted |= set->items[i].staple.path != NULL;
+			needed |= set->items[i].staple.path != NULL;
 			trusted &= trust_issuer(ctx, &set->items[i]);
 		}
 	}
-	if (!wanted)
+	if (!needed)
 		return;
 	if (!trusted || !tls_staple_enable(&all->fallback.items[0].staple,
 	    ctx)) {

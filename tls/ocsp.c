@@ -45,7 +45,7 @@ to_time(const WOLFSSL_ASN1_TIME *asn1, time_t *out)
 	return true;
 }
 
-/* Returns NULL when der answers "good" for the certificate id, with its
+/* Returns NULL when der reports the status "good" for leaf, with its
  * nextUpdate in *next_update, or the reason why not. */
 static const char *
 check_response(const unsigned char *der, size_t len, WOLFSSL_X509 *leaf,

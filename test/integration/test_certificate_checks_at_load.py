@@ -1,9 +1,9 @@
 """subtls -t checks each certificate when it loads.
 
-An expired certificate, a key of another certificate and a chain whose
-certificates do not sign each other are errors; a certificate that expires
-within expiry_warning is a warning.  Each message names the config line,
-the file and the subject.
+These are errors: an expired certificate, the key of another certificate,
+and a chain whose certificates do not sign each other.  A certificate that
+expires within expiry_warning gets a warning.  Each message names the
+config line, the file and the subject.
 """
 
 import pytest

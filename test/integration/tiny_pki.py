@@ -2,7 +2,7 @@
 
 One ECDSA CA issues every certificate: RSA and ECDSA server certificates,
 certificates for SNI names, an expired one, one that expires in 5 days, and
-a client certificate.  Each server file holds the leaf and then the CA, so
+a client certificate.  Each server file contains the leaf and then the CA, so
 subtls can check the chain and OCSP responses.  OpenSSL 3.0's command line
 cannot date a certificate or an OCSP response in the past, which is why
 this is Python; the good OCSP response is still made with `openssl ocsp`,

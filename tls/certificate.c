@@ -53,6 +53,9 @@ struct tls_certificates {
 	size_t named_count;
 	bool strict_sni;
 	int verify_mode;		/* WOLFSSL_VERIFY_* for every context */
+	WOLFSSL_CTX *stapling_base;	/* the base context with stapling, or
+					 * NULL when no certificate has an
+					 * ocsp_response */
 	char cipher_list[2048];		/* the policy's, read from ctx */
 };
 
@@ -288,6 +291,8 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 		return false;
 	}
 	wolfSSL_CTX_set_verify(ctx, verify_mode, NULL);
+	/* The base context validated the groups already. */
+	(void)wolfSSL_CTX_set1_curves_list(ctx, policy->groups);
 	/* With an RSA certificate on TLS 1.2, wolfSSL would ask only for RSA
 	 * client certificates; list ECDSA too. */
 	if (verify_mode != WOLFSSL_VERIFY_NONE)
@@ -481,31 +486,52 @@ trust_issuer(WOLFSSL_CTX *ctx, const struct certificate *c)
 }
 
 /*
- * wolfSSL reads the ClientHello's status_request with the base context,
- * before the servername callback switches, and ignores it unless stapling
- * is on there.  So the base context gets stapling and every issuer of a
- * stapled certificate whenever one certificate has an ocsp_response.  The
- * response itself comes from the chosen certificate's context.
+ * wolfSSL reads the ClientHello's status_request with the context the
+ * connection starts on, before the servername callback switches, and
+ * ignores it unless stapling is on there.  So when one certificate has an
+ * ocsp_response, a copy of the base context gets stapling and every
+ * issuer of a stapled certificate, and tls_certificates_prepare() starts
+ * TLS 1.2 clients on it.  The response comes from the chosen
+ * certificate's context.
  */
 static void
 enable_base_stapling(struct load *l, struct tls_certificates *all,
-    WOLFSSL_CTX *ctx)
+    const struct config_tls *policy)
 {
-	struct certificate_set *sets[] = { &all->fallback };
 	struct config_position nowhere = { .file = "subtls", .line = 0 };
 	bool needed = false, trusted = true;
+	WOLFSSL_CTX *ctx;
 
 	for (size_t s = 0; s <= all->named_count; s++) {
-		struct certificate_set *set = s == 0 ? sets[0] :
+		struct certificate_set *set = s == 0 ? &all->fallback :
 		    &all->named[s - 1];
 
-		for (size_t i = 0; i < set->count; i++) {
+		for (size_t i = 0; i < set->count; i++)
 			needed |= set->items[i].staple.path != NULL;
-			trusted &= trust_issuer(ctx, &set->items[i]);
-		}
 	}
 	if (!needed)
 		return;
+
+	ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	all->stapling_base = ctx;
+	if (ctx == NULL) {
+		report(l, &nowhere, true, "cannot create a wolfSSL context: "
+		    "out of memory");
+		return;
+	}
+	if (!set_up_context(l, ctx, &policy->certificates.items[0],
+	    all->verify_mode))
+		return;
+	wolfSSL_CTX_set_servername_arg(ctx, all);
+	wolfSSL_CTX_set_tlsext_servername_callback(ctx, select_certificate);
+
+	for (size_t s = 0; s <= all->named_count; s++) {
+		struct certificate_set *set = s == 0 ? &all->fallback :
+		    &all->named[s - 1];
+
+		for (size_t i = 0; i < set->count; i++)
+			trusted &= trust_issuer(ctx, &set->items[i]);
+	}
 	if (!trusted || !tls_staple_enable(&all->fallback.items[0].staple,
 	    ctx)) {
 		wolfSSL_ERR_clear_error();
@@ -587,7 +613,7 @@ tls_certificates_load(WOLFSSL_CTX *ctx, const struct config_tls *policy,
 	if (l.error_count == 0 &&
 	    set_up_context(&l, ctx, &policy->certificates.items[0],
 	    all->verify_mode))
-		enable_base_stapling(&l, all, ctx);
+		enable_base_stapling(&l, all, policy);
 	wolfSSL_CTX_set_servername_arg(ctx, all);
 	wolfSSL_CTX_set_tlsext_servername_callback(ctx, select_certificate);
 	if (l.error_count > 0)
@@ -617,10 +643,24 @@ free_set(struct certificate_set *set)
 }
 
 void
+tls_certificates_prepare(struct tls_certificates *all, WOLFSSL *ssl,
+    const struct tls_client_hello *hello)
+{
+	if (all == NULL || all->stapling_base == NULL || hello == NULL ||
+	    hello->offers_tls13)
+		return;
+	if (wolfSSL_set_SSL_CTX(ssl, all->stapling_base) == NULL ||
+	    wolfSSL_set_cipher_list(ssl, all->cipher_list) != WOLFSSL_SUCCESS)
+		wolfSSL_ERR_clear_error();
+}
+
+void
 tls_certificates_free(struct tls_certificates *all)
 {
 	if (all == NULL)
 		return;
+	if (all->stapling_base != NULL)
+		wolfSSL_CTX_free(all->stapling_base);
 	free_set(&all->fallback);
 	for (size_t i = 0; i < all->named_count; i++)
 		free_set(&all->named[i]);

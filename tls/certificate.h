@@ -34,6 +34,16 @@ struct tls_certificates *tls_certificates_load(WOLFSSL_CTX *ctx,
 
 void tls_certificates_free(struct tls_certificates *certificates);
 
+/*
+ * Prepares ssl for the ClientHello that hello describes (NULL: it could
+ * not be read), before wolfSSL parses it.  A TLS 1.2 client may get the
+ * context that staples OCSP responses.  wolfSSL 5.5.4 leaks about 5 KB
+ * per TLS 1.3 handshake that requests status from a context with
+ * stapling, so TLS 1.3 clients never meet one.
+ */
+void tls_certificates_prepare(struct tls_certificates *certificates,
+    WOLFSSL *ssl, const struct tls_client_hello *hello);
+
 /* Writes one comment block per certificate: key type and size, subject,
  * SANs, issuer, days to expiry and OCSP stapling. */
 void tls_certificates_print(const struct tls_certificates *certificates,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/certificate.h"
 #include "tls/client_hello.h"
 #include "tls/engine.h"
 #include "tls/internal.h"
@@ -24,6 +25,8 @@
 
 struct tls_engine {
 	WOLFSSL *ssl;
+	struct tls_context *context;
+	bool accept_started;	/* wolfSSL_accept() has run */
 
 	char *in;		/* ciphertext handed over by the caller */
 	size_t in_len;
@@ -34,8 +37,8 @@ struct tls_engine {
 	size_t out_cap;
 	bool out_failed;	/* an allocation for out failed */
 
-	/* The first bytes from the client, kept until the ClientHello in them
-	 * is parsed, for certificate selection (tls_engine_client_hello). */
+	/* The first bytes from the client, held until they contain the
+	 * ClientHello (hold_hello_bytes), and what it offers. */
 	uint8_t *hello_bytes;
 	size_t hello_len;
 	enum tls_client_hello_result hello_result;
@@ -44,24 +47,39 @@ struct tls_engine {
 	char error[96];
 };
 
-/* Keeps what wolfSSL reads until the ClientHello is complete in it. */
+/*
+ * Holds the client's first bytes back from wolfSSL until they contain the
+ * whole ClientHello, or cannot be one.  Then they become the input, so
+ * that tls_certificates_prepare() sees the ClientHello before wolfSSL
+ * parses its extensions.
+ */
 static void
-note_hello_bytes(struct tls_engine *e, const char *buf, size_t n)
+hold_hello_bytes(struct tls_engine *e, char *buf, size_t len)
 {
-	if (e->hello_bytes == NULL)
-		e->hello_bytes = malloc(HELLO_RECORDS_MAX);
-	if (e->hello_bytes == NULL || e->hello_len + n > HELLO_RECORDS_MAX) {
+	uint8_t *grown = realloc(e->hello_bytes, e->hello_len + len);
+
+	if (grown == NULL) {
 		e->hello_result = TLS_CLIENT_HELLO_INVALID;
-	} else {
-		memcpy(e->hello_bytes + e->hello_len, buf, n);
-		e->hello_len += n;
-		e->hello_result = tls_client_hello_parse(e->hello_bytes,
-		    e->hello_len, &e->hello);
+		e->in = buf;
+		e->in_len = len;
+		e->in_off = 0;
+		return;
 	}
-	if (e->hello_result != TLS_CLIENT_HELLO_INCOMPLETE) {
-		free(e->hello_bytes);
-		e->hello_bytes = NULL;
-	}
+	memcpy(grown + e->hello_len, buf, len);
+	free(buf);
+	e->hello_bytes = grown;
+	e->hello_len += len;
+
+	e->hello_result = e->hello_len > HELLO_RECORDS_MAX ?
+	    TLS_CLIENT_HELLO_INVALID : tls_client_hello_parse(e->hello_bytes,
+	    e->hello_len, &e->hello);
+	if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
+		return;
+	e->in = (char *)e->hello_bytes;
+	e->in_len = e->hello_len;
+	e->in_off = 0;
+	e->hello_bytes = NULL;
+	e->hello_len = 0;
 }
 
 const struct tls_client_hello *
@@ -88,8 +106,6 @@ engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	if (n > (size_t)sz)
 		n = (size_t)sz;
 	memcpy(buf, e->in + e->in_off, n);
-	if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
-		note_hello_bytes(e, buf, n);
 	e->in_off += n;
 	if (e->in_off == e->in_len) {
 		free(e->in);
@@ -133,6 +149,7 @@ tls_engine_new(struct tls_context *ctx)
 
 	if (e == NULL)
 		return NULL;
+	e->context = ctx;
 	e->ssl = wolfSSL_new(ctx->ctx);
 	if (e->ssl == NULL) {
 		free(e);
@@ -162,6 +179,11 @@ tls_engine_push_input(struct tls_engine *e, char *buf, size_t len)
 {
 	if (len == 0) {
 		free(buf);
+		return;
+	}
+	if (!e->accept_started &&
+	    e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE) {
+		hold_hello_bytes(e, buf, len);
 		return;
 	}
 	/* The caller keeps to one buffer at a time (see engine.h). */
@@ -208,7 +230,16 @@ engine_status(struct tls_engine *e, int rc)
 enum tls_status
 tls_engine_handshake(struct tls_engine *e)
 {
-	int rc = wolfSSL_accept(e->ssl);
+	int rc;
+
+	if (!e->accept_started) {
+		if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
+			return TLS_WANT_INPUT;
+		e->accept_started = true;
+		tls_certificates_prepare(e->context->certificates, e->ssl,
+		    tls_engine_client_hello(e->ssl));
+	}
+	rc = wolfSSL_accept(e->ssl);
 
 	return rc == WOLFSSL_SUCCESS ? TLS_DONE : engine_status(e, rc);
 }

@@ -32,6 +32,9 @@ void tls_engine_free(struct tls_engine *engine);
  * now owns and frees once it has consumed all of it.  Call only while
  * tls_engine_has_input() is false: the caller stops reading the client while
  * the engine still contains unconsumed input, which bounds memory per session.
+ * Before the handshake starts, the engine copies the input aside until it
+ * contains the whole ClientHello (at most about 16 KB, then it gives up and
+ * passes the bytes on), so that the certificate setup can see it first.
  */
 void tls_engine_push_input(struct tls_engine *engine, char *buf, size_t len);
 bool tls_engine_has_input(const struct tls_engine *engine);

@@ -3,7 +3,7 @@
  * [sni NAME] section, and the choice of one per connection.
  *
  * Each certificate gets its own WOLFSSL_CTX, because a wolfSSL 5.5.4
- * context holds one certificate.  The servername callback, which wolfSSL
+ * context contains one certificate.  The servername callback, which wolfSSL
  * also runs for a ClientHello without SNI, picks the certificate set by
  * name and then the ECDSA or RSA certificate by what the ClientHello
  * offers, and moves the connection onto that certificate's context.
@@ -22,12 +22,13 @@ struct tls_certificates;
 /*
  * Loads and checks every certificate of policy and installs the selection
  * callback on ctx, whose suites must already be set.  The first default
- * certificate is also loaded onto ctx itself.  Errors (unreadable files, a
- * key that does not match, a broken chain, an expired certificate) and
- * warnings (expiry within expiry_warning, a chain of one certificate whose
- * issuer is not in the file, an unusable OCSP response) are written to
- * errors as "file:line: ..." with the file and subject.  Returns NULL and
- * adds the number of errors to *error_count on failure.
+ * certificate is also loaded onto ctx itself.  Every problem is written to
+ * errors as "file:line: ..." with the file and subject.  Errors are
+ * unreadable files, a key that does not match, a broken chain and an
+ * expired certificate.  Warnings are expiry within expiry_warning, a chain
+ * of one certificate whose issuer is not in the file, and an unusable OCSP
+ * response.  Returns NULL and adds the number of errors to *error_count on
+ * failure.
  */
 struct tls_certificates *tls_certificates_load(WOLFSSL_CTX *ctx,
     const struct config_tls *policy, FILE *errors, unsigned *error_count);

@@ -93,7 +93,8 @@ main(void)
 	CHECK(config_load(&cfg, path, stderr) == 0, "config loads");
 	CHECK(tls_library_init() == 0, "wolfSSL initializes");
 	ctx = tls_context_new(&cfg.tls, stderr, &errors);
-	CHECK(ctx != NULL && errors == 0, "context builds");
+	CHECK(ctx != NULL, "context builds");
+	CHECK(errors == 0, "context has no errors (got %u)", errors);
 	if (ctx == NULL)
 		return check_done();
 

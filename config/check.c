@@ -27,6 +27,8 @@ config_set_defaults(struct config *cfg)
 	cfg->tls.min_version = CONFIG_TLS1_2;
 	/* Mobile clients that reconnect through the day resume for 12 h. */
 	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
+	cfg->tls.expiry_warning_ms = 14ULL * 24 * 3600 * 1000;
+	cfg->tls.verify_client = CONFIG_VERIFY_CLIENT_OFF;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
 }
@@ -116,6 +118,50 @@ complete_name_list(struct config_loader *loader, const char *name,
 	}
 }
 
+/*
+ * Every certificate needs the key that follows it.  wolfSSL 5.5.4 staples
+ * only when the certificate's issuer is loaded as a trusted CA, which
+ * would also accept client certificates from that CA, so ocsp_response
+ * and verify_client exclude each other.
+ */
+static void
+check_pairs(struct config_loader *loader,
+    const struct config_certificates *set)
+{
+	const struct config_tls *tls = &loader->cfg->tls;
+
+	for (size_t i = 0; i < set->count; i++) {
+		const struct config_certificate *pair = &set->items[i];
+
+		if (pair->key == NULL)
+			config_error(loader, pair->certificate_at.line,
+			    "certificate without key (allowed: key = FILE on "
+			    "a line after each certificate)");
+		if (pair->ocsp_response != NULL &&
+		    tls->verify_client != CONFIG_VERIFY_CLIENT_OFF)
+			config_error(loader, pair->ocsp_response_at.line,
+			    "ocsp_response cannot be combined with "
+			    "verify_client (allowed: verify_client = off, or "
+			    "no ocsp_response)");
+	}
+}
+
+static void
+check_snis(struct config_loader *loader)
+{
+	const struct config *cfg = loader->cfg;
+
+	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
+		const struct config_sni *sni = &cfg->tls.snis[i];
+
+		if (sni->certificates.count == 0)
+			config_error(loader, sni->at.line, "missing "
+			    "certificate in [sni %s] (allowed: certificate = "
+			    "FILE, then key = FILE)", sni->name);
+		check_pairs(loader, &sni->certificates);
+	}
+}
+
 static void
 check_tls(struct config_loader *loader)
 {
@@ -128,9 +174,15 @@ check_tls(struct config_loader *loader)
 	} else {
 		require_key(loader, CONFIG_SECTION_TLS, "certificate",
 		    section_line, "tls", 0);
-		require_key(loader, CONFIG_SECTION_TLS, "key", section_line,
-		    "tls", 0);
+		check_pairs(loader, &tls->certificates);
 	}
+	if (tls->verify_client != CONFIG_VERIFY_CLIENT_OFF &&
+	    tls->client_ca == NULL)
+		config_error(loader, tls->verify_client_at.line,
+		    "verify_client %s without client_ca (allowed: client_ca = FILE with the "
+		    "CA certificates that issue client certificates)",
+		    tls->verify_client == CONFIG_VERIFY_CLIENT_REQUIRE ?
+		    "require" : "optional");
 
 	complete_name_list(loader, "ciphers", &tls->ciphers,
 	    CONFIG_DEFAULT_CIPHERS);
@@ -140,8 +192,8 @@ check_tls(struct config_loader *loader)
 	    CONFIG_DEFAULT_GROUPS);
 
 	/* Settings left at their default keep line 0. */
-	tls->certificate_at.file = loader->cfg->path;
-	tls->key_at.file = loader->cfg->path;
+	tls->client_ca_at.file = loader->cfg->path;
+	tls->verify_client_at.file = loader->cfg->path;
 	tls->min_version_at.file = loader->cfg->path;
 	tls->ciphers_at.file = loader->cfg->path;
 	tls->ciphersuites_at.file = loader->cfg->path;
@@ -291,6 +343,7 @@ config_check(struct config_loader *loader)
 {
 	check_global(loader);
 	check_tls(loader);
+	check_snis(loader);
 	check_backend(loader);
 	check_listeners(loader);
 	check_overlapping_addresses(loader);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <ini.h>
@@ -23,9 +24,11 @@ static const char *const section_names[CONFIG_SECTION_COUNT] = {
 	[CONFIG_SECTION_TLS] = "tls",
 	[CONFIG_SECTION_BACKEND] = "backend",
 	[CONFIG_SECTION_LISTENER] = "listener NAME",
+	[CONFIG_SECTION_SNI] = "sni NAME",
 };
 
-#define ALLOWED_SECTIONS "[global], [tls], [backend], [listener NAME]"
+#define ALLOWED_SECTIONS \
+	"[global], [tls], [backend], [listener NAME], [sni NAME]"
 
 void
 config_error(struct config_loader *loader, unsigned line, const char *format,
@@ -108,6 +111,8 @@ config_section_struct(struct config_loader *loader,
 		return &loader->cfg->backend;
 	case CONFIG_SECTION_LISTENER:
 		return &loader->cfg->listeners[loader->listener];
+	case CONFIG_SECTION_SNI:
+		return &loader->cfg->tls.snis[loader->sni];
 	default:
 		return NULL;
 	}
@@ -190,6 +195,63 @@ open_listener(struct config_loader *loader, const char *name, unsigned line)
 	loader->listener = cfg->listener_count - 1;
 }
 
+/* A server name as a section names it: a host name, or "*." and a host
+ * name with at least two labels, so that "*.org" cannot match a whole
+ * top-level domain. */
+static bool
+is_sni_name(const char *name)
+{
+	if (strncmp(name, "*.", 2) == 0)
+		return strchr(name + 2, '.') != NULL &&
+		    config_is_hostname(name + 2);
+	return config_is_hostname(name);
+}
+
+static void
+open_sni(struct config_loader *loader, const char *name, unsigned line)
+{
+	struct config *cfg = loader->cfg;
+	struct config_sni *snis;
+	char quoted[CONFIG_QUOTE_SIZE];
+	char *lower;
+
+	if (!is_sni_name(name)) {
+		config_error(loader, line, "invalid server name %s (allowed: "
+		    "a host name such as mail.example.org, or *.example.org "
+		    "for one label)", config_quote(quoted, name));
+		return;
+	}
+	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
+		if (strcasecmp(cfg->tls.snis[i].name, name) == 0) {
+			config_error(loader, line, "duplicate section [sni %s] "
+			    "(first at line %u)", name,
+			    cfg->tls.snis[i].at.line);
+			return;
+		}
+	}
+
+	snis = realloc(cfg->tls.snis,
+	    (cfg->tls.sni_count + 1) * sizeof(*snis));
+	lower = config_strdup(loader, name);
+	if (snis == NULL || lower == NULL) {
+		loader->out_of_memory = true;
+		free(lower);
+		if (snis != NULL)
+			cfg->tls.snis = snis;
+		return;
+	}
+	/* DNS names compare without regard to case (RFC 4343). */
+	for (char *p = lower; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	cfg->tls.snis = snis;
+	memset(&snis[cfg->tls.sni_count], 0, sizeof(snis[0]));
+	snis[cfg->tls.sni_count].name = lower;
+	snis[cfg->tls.sni_count].at.file = cfg->path;
+	snis[cfg->tls.sni_count].at.line = line;
+	loader->sni = cfg->tls.sni_count++;
+	loader->section = CONFIG_SECTION_SNI;
+}
+
 /* Handles the reader's section event.  name is NULL for a rejected
  * header. */
 static void
@@ -210,6 +272,15 @@ enter_section(void *context, const char *name, unsigned line)
 		while (isspace((unsigned char)*listener))
 			listener++;
 		open_listener(loader, listener, line);
+		return;
+	}
+	if (strncmp(name, "sni", 3) == 0 &&
+	    (name[3] == '\0' || isspace((unsigned char)name[3]))) {
+		const char *server_name = name + 3;
+
+		while (isspace((unsigned char)*server_name))
+			server_name++;
+		open_sni(loader, server_name, line);
 		return;
 	}
 
@@ -342,12 +413,13 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 		return;
 	}
 	use = key_slot(loader, key, loader->listener);
-	if (use->line != 0) {
+	if (use->line != 0 && !key->repeats) {
 		config_error(loader, line, "duplicate key %s (first at line "
 		    "%u)", config_quote(quoted, name), use->line);
 		return;
 	}
-	use->line = line;
+	if (use->line == 0)
+		use->line = line;
 	loader->key = key;
 
 	if (key->position_offset != CONFIG_NO_POSITION) {
@@ -481,6 +553,17 @@ out:
 	return loader.error_count;
 }
 
+static void
+free_certificates(struct config_certificates *set)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		free(set->items[i].certificate);
+		free(set->items[i].key);
+		free(set->items[i].ocsp_response);
+	}
+	free(set->items);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -488,8 +571,13 @@ config_free(struct config *cfg)
 	free(cfg->global.hostname);
 	free(cfg->global.user);
 	free(cfg->global.group);
-	free(cfg->tls.certificate);
-	free(cfg->tls.key);
+	free_certificates(&cfg->tls.certificates);
+	free(cfg->tls.client_ca);
+	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
+		free(cfg->tls.snis[i].name);
+		free_certificates(&cfg->tls.snis[i].certificates);
+	}
+	free(cfg->tls.snis);
 	free(cfg->tls.ciphers);
 	free(cfg->tls.ciphersuites);
 	free(cfg->tls.groups);

@@ -7,7 +7,8 @@
  * cipher names the linked wolfSSL lacks) are made by tls/ with the positions
  * kept in struct config_position.
  *
- * The file has the sections [global], [tls], [backend] (required) and one or
+ * The file has the sections [global], [tls], [backend] (required), any
+ * number of [sni NAME] (NAME: a host name or "*.domain") and one or
  * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.').
  * Section and key names are case-sensitive; an unknown section or key, a
  * section or key given twice and a missing required key are errors.  Lines
@@ -22,10 +23,13 @@
  *   durations     "30s", "5m", "1h" or "30" (seconds), 1 s to 24 h
  *   hostname      letters, digits, '-' and '.' in labels of 1 to 63
  *   user, group   existing names (looked up now); group only with user
- *   certificate, key, ticket_key_file  paths of readable regular files,
- *                 opened now, as the user that starts subtls (on reload: as
- *                 the user it runs as); relative paths are relative to
- *                 the working directory
+ *   certificate, key, ocsp_response, client_ca, ticket_key_file  paths of
+ *                 readable regular files, opened now, as the user that
+ *                 starts subtls (on reload: as the user it runs as);
+ *                 relative paths are relative to the working directory.
+ *                 certificate may repeat in [tls] and [sni NAME]; each key
+ *                 and ocsp_response belongs to the certificate line above it
+ *   expiry_warning  a duration as above, also in days ("14d"), 1 s to 3650 d
  *   min_version   TLS1.2 or TLS1.3 (also TLSv1.2, TLSv1.3)
  *   ciphers, ciphersuites, groups  names from the arrays below, in any case,
  *                 separated by ':', ',' or blanks; aliases (TLS13-AES128-...,
@@ -79,11 +83,48 @@ struct config_global {
 #define CONFIG_TLS1_2 0x0303
 #define CONFIG_TLS1_3 0x0304
 
-struct config_tls {
+/* One certificate chain with its key and, optionally, its OCSP response.
+ * In the file, key and ocsp_response follow their certificate line. */
+struct config_certificate {
 	char *certificate;		/* PEM chain, leaf first */
 	struct config_position certificate_at;
-	char *key;			/* PEM private key */
+	char *key;			/* PEM private key; NULL: missing */
 	struct config_position key_at;
+	char *ocsp_response;		/* DER OCSP response, or NULL */
+	struct config_position ocsp_response_at;
+};
+
+struct config_certificates {
+	struct config_certificate *items;	/* in file order */
+	size_t count;
+};
+
+enum config_verify_client {
+	CONFIG_VERIFY_CLIENT_OFF,
+	CONFIG_VERIFY_CLIENT_OPTIONAL,
+	CONFIG_VERIFY_CLIENT_REQUIRE,
+};
+
+/* A [sni NAME] section: the certificates for one server name. */
+struct config_sni {
+	char *name;			/* lower case; "*.example.org" matches
+					 * exactly one label in place of '*' */
+	struct config_position at;	/* the section line */
+	struct config_certificates certificates;
+};
+
+struct config_tls {
+	/* The default certificates: for clients without SNI or with a name
+	 * that no [sni NAME] section lists. */
+	struct config_certificates certificates;
+	bool strict_sni;		/* reject a name no section lists */
+	uint64_t expiry_warning_ms;	/* default 14 days */
+	char *client_ca;		/* PEM CA certificates, or NULL */
+	struct config_position client_ca_at;
+	enum config_verify_client verify_client;	/* default off */
+	struct config_position verify_client_at;
+	struct config_sni *snis;	/* [sni NAME] sections, in file order */
+	size_t sni_count;
 	int min_version;		/* CONFIG_TLS1_2 (default) or _3 */
 	struct config_position min_version_at;
 	char *ciphers;			/* TLS 1.2 suites, OpenSSL names

@@ -174,24 +174,23 @@ set_min_version(struct config_loader *loader, const struct config_key *key,
 
 /* The file is opened as the user that starts subtls, before it drops
  * privileges, which is also when tls/ loads it.  O_NONBLOCK keeps a FIFO
- * from blocking the open. */
-static void
-set_readable_file(struct config_loader *loader, const struct config_key *key,
-    const char *value)
+ * from blocking the open.  Returns false after reporting a problem. */
+static bool
+check_readable_file(struct config_loader *loader,
+    const struct config_key *key, const char *value)
 {
 	char quoted[CONFIG_QUOTE_SIZE];
+	unsigned before = loader->error_count;
 	struct stat st;
 	int fd;
 
-	replace_string(loader, field_of(loader, key), value);
 	config_quote(quoted, value);
-
 	fd = open(value, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		config_error(loader, current_line(loader),
 		    "%s %s: cannot open: %s", key->name, quoted,
 		    strerror(errno));
-		return;
+		return false;
 	}
 	if (fstat(fd, &st) != 0)
 		config_error(loader, current_line(loader),
@@ -206,6 +205,141 @@ set_readable_file(struct config_loader *loader, const struct config_key *key,
 		    "%s %s: not a regular file (allowed: %s)", key->name,
 		    quoted, key->allowed);
 	close(fd);
+	return loader->error_count == before;
+}
+
+static void
+set_readable_file(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	replace_string(loader, field_of(loader, key), value);
+	check_readable_file(loader, key, value);
+}
+
+static struct config_position
+position_here(struct config_loader *loader)
+{
+	struct config_position at = {
+		.file = loader->cfg->path,
+		.line = current_line(loader),
+	};
+
+	return at;
+}
+
+/* Starts a new certificate/key pair in the section's list. */
+static void
+set_certificate(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	struct config_certificates *set = field_of(loader, key);
+	struct config_certificate *grown;
+
+	check_readable_file(loader, key, value);
+
+	grown = realloc(set->items, (set->count + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		loader->out_of_memory = true;
+		return;
+	}
+	set->items = grown;
+	memset(&grown[set->count], 0, sizeof(grown[0]));
+	grown[set->count].certificate = config_strdup(loader, value);
+	grown[set->count].certificate_at = position_here(loader);
+	set->count++;
+}
+
+/*
+ * Returns the certificate that a key or ocsp_response line belongs to: the
+ * last certificate line of the section.  Reports the line and returns NULL
+ * when there is none.
+ */
+static struct config_certificate *
+owning_certificate(struct config_loader *loader, const struct config_key *key)
+{
+	struct config_certificates *set = field_of(loader, key);
+
+	if (set->count == 0) {
+		config_error(loader, current_line(loader), "%s without a "
+		    "certificate before it (allowed: certificate = FILE, then "
+		    "%s = FILE)", key->name, key->name);
+		return NULL;
+	}
+	return &set->items[set->count - 1];
+}
+
+static void
+set_certificate_key(struct config_loader *loader,
+    const struct config_key *key, const char *value)
+{
+	struct config_certificate *pair = owning_certificate(loader, key);
+
+	if (pair == NULL)
+		return;
+	if (pair->key != NULL) {
+		config_error(loader, current_line(loader), "second key for "
+		    "the certificate of line %u (allowed: one key after each "
+		    "certificate)", pair->certificate_at.line);
+		return;
+	}
+	check_readable_file(loader, key, value);
+	pair->key = config_strdup(loader, value);
+	pair->key_at = position_here(loader);
+}
+
+static void
+set_ocsp_response(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	struct config_certificate *pair = owning_certificate(loader, key);
+
+	if (pair == NULL)
+		return;
+	if (pair->ocsp_response != NULL) {
+		config_error(loader, current_line(loader), "second "
+		    "ocsp_response for the certificate of line %u (allowed: "
+		    "one after each certificate)", pair->certificate_at.line);
+		return;
+	}
+	check_readable_file(loader, key, value);
+	pair->ocsp_response = config_strdup(loader, value);
+	pair->ocsp_response_at = position_here(loader);
+}
+
+static void
+set_yes_no(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	bool *field = field_of(loader, key);
+
+	if (strcmp(value, "yes") == 0)
+		*field = true;
+	else if (strcmp(value, "no") == 0)
+		*field = false;
+	else
+		report_invalid(loader, key, value);
+}
+
+/* Certificates live for months, so this duration also takes days. */
+static void
+set_long_duration(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	uint64_t *field = field_of(loader, key);
+	size_t digits = strspn(value, "0123456789");
+	unsigned long long number;
+
+	if (digits == 0 || digits > 6 || strcmp(value + digits, "d") != 0) {
+		if (!config_parse_duration(value, field))
+			report_invalid(loader, key, value);
+		return;
+	}
+	number = strtoull(value, NULL, 10);
+	if (number < 1 || number > 3650) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	*field = number * 24 * 3600 * 1000;
 }
 
 /* Appends name to the ':'-joined list in *field unless it is there. */
@@ -416,20 +550,6 @@ set_listen(struct config_loader *loader, const struct config_key *key,
 	free(copy);
 }
 
-static void
-set_yes_no(struct config_loader *loader, const struct config_key *key,
-    const char *value)
-{
-	bool *field = field_of(loader, key);
-
-	if (strcmp(value, "yes") == 0)
-		*field = true;
-	else if (strcmp(value, "no") == 0)
-		*field = false;
-	else
-		report_invalid(loader, key, value);
-}
-
 static const struct config_choice log_targets[] = {
 	{ "stderr", CONFIG_LOG_STDERR },
 	{ "syslog", CONFIG_LOG_SYSLOG },
@@ -450,6 +570,13 @@ static const struct config_choice tls_versions[] = {
 	{ "TLS1.3", CONFIG_TLS1_3 },
 	{ "TLSv1.2", CONFIG_TLS1_2 },
 	{ "TLSv1.3", CONFIG_TLS1_3 },
+	{ NULL, 0 },
+};
+
+static const struct config_choice verify_client_modes[] = {
+	{ "off", CONFIG_VERIFY_CLIENT_OFF },
+	{ "optional", CONFIG_VERIFY_CLIENT_OPTIONAL },
+	{ "require", CONFIG_VERIFY_CLIENT_REQUIRE },
 	{ NULL, 0 },
 };
 
@@ -474,78 +601,114 @@ static const struct config_choice modes[] = {
 #define TLS(field) offsetof(struct config_tls, field)
 #define BACKEND(field) offsetof(struct config_backend, field)
 #define LISTENER(field) offsetof(struct config_listener, field)
+#define SNI(field) offsetof(struct config_sni, field)
 
 const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_GLOBAL, "hostname", false,
 	  "a domain name of letters, digits, '-' and '.'",
-	  set_hostname, GLOBAL(hostname), CONFIG_NO_POSITION, NULL, NULL },
+	  set_hostname, GLOBAL(hostname), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 	{ CONFIG_SECTION_GLOBAL, "user", false, "an existing user name",
-	  set_user, GLOBAL(user), CONFIG_NO_POSITION, NULL, NULL },
+	  set_user, GLOBAL(user), CONFIG_NO_POSITION, NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "group", false, "an existing group name",
-	  set_group, GLOBAL(group), CONFIG_NO_POSITION, NULL, NULL },
+	  set_group, GLOBAL(group), CONFIG_NO_POSITION, NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "handshake_timeout", false, DURATION,
 	  set_duration, GLOBAL(handshake_timeout_ms), CONFIG_NO_POSITION,
-	  NULL, NULL },
+	  NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "command_timeout", false, DURATION,
 	  set_duration, GLOBAL(command_timeout_ms), CONFIG_NO_POSITION,
-	  NULL, NULL },
+	  NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "idle_timeout", false, DURATION,
 	  set_duration, GLOBAL(idle_timeout_ms), CONFIG_NO_POSITION,
-	  NULL, NULL },
+	  NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "drain_timeout", false, DURATION,
 	  set_duration, GLOBAL(drain_timeout_ms), CONFIG_NO_POSITION,
-	  NULL, NULL },
+	  NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "log", false, "stderr, syslog",
-	  set_choice, GLOBAL(log), CONFIG_NO_POSITION, log_targets, NULL },
+	  set_choice, GLOBAL(log), CONFIG_NO_POSITION, log_targets, NULL,
+	  false },
 	{ CONFIG_SECTION_GLOBAL, "log_level", false,
 	  "error, warning, info, debug",
 	  set_choice, GLOBAL(log_level), CONFIG_NO_POSITION, log_levels,
-	  NULL },
+	  NULL, false },
 
 	{ CONFIG_SECTION_TLS, "certificate", false,
 	  "the path of a readable PEM file",
-	  set_readable_file, TLS(certificate), TLS(certificate_at), NULL,
-	  NULL },
+	  set_certificate, TLS(certificates), CONFIG_NO_POSITION, NULL, NULL,
+	  true },
 	{ CONFIG_SECTION_TLS, "key", false, "the path of a readable PEM file",
-	  set_readable_file, TLS(key), TLS(key_at), NULL, NULL },
+	  set_certificate_key, TLS(certificates), CONFIG_NO_POSITION, NULL,
+	  NULL, true },
+	{ CONFIG_SECTION_TLS, "ocsp_response", false,
+	  "the path of a readable DER OCSP response",
+	  set_ocsp_response, TLS(certificates), CONFIG_NO_POSITION, NULL,
+	  NULL, true },
+	{ CONFIG_SECTION_TLS, "strict_sni", false, "yes, no",
+	  set_yes_no, TLS(strict_sni), CONFIG_NO_POSITION, NULL, NULL, false },
+	{ CONFIG_SECTION_TLS, "expiry_warning", false,
+	  "a whole number followed by d, h, m or s, from 1s to 3650d",
+	  set_long_duration, TLS(expiry_warning_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_TLS, "client_ca", false,
+	  "the path of a readable PEM file of CA certificates",
+	  set_readable_file, TLS(client_ca), TLS(client_ca_at), NULL, NULL,
+	  false },
+	{ CONFIG_SECTION_TLS, "verify_client", false, "off, optional, require",
+	  set_choice, TLS(verify_client), TLS(verify_client_at),
+	  verify_client_modes, NULL, false },
 	{ CONFIG_SECTION_TLS, "min_version", false, "TLS1.2, TLS1.3",
 	  set_min_version, TLS(min_version), TLS(min_version_at),
-	  tls_versions, NULL },
+	  tls_versions, NULL, false },
 	{ CONFIG_SECTION_TLS, "ciphers", true, "TLS 1.2 cipher names",
 	  set_name_list, TLS(ciphers), TLS(ciphers_at), NULL,
-	  &config_tls12_ciphers },
+	  &config_tls12_ciphers, false },
 	{ CONFIG_SECTION_TLS, "ciphersuites", true,
 	  "TLS 1.3 cipher suite names",
 	  set_name_list, TLS(ciphersuites), TLS(ciphersuites_at), NULL,
-	  &config_tls13_suites },
+	  &config_tls13_suites, false },
 	{ CONFIG_SECTION_TLS, "groups", true, "key exchange group names",
-	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups },
+	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups,
+	  false },
 	{ CONFIG_SECTION_TLS, "ticket_lifetime", false, DURATION,
 	  set_duration, TLS(ticket_lifetime_ms), CONFIG_NO_POSITION, NULL,
-	  NULL },
+	  NULL, false },
 	{ CONFIG_SECTION_TLS, "ticket_key_file", false,
 	  "the path of a readable file of ticket keys",
 	  set_readable_file, TLS(ticket_key_file), TLS(ticket_key_file_at),
-	  NULL, NULL },
+	  NULL, NULL, false },
 	{ CONFIG_SECTION_TLS, "watch_files", false, "yes, no",
-	  set_yes_no, TLS(watch_files), CONFIG_NO_POSITION, NULL, NULL },
+	  set_yes_no, TLS(watch_files), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 
 	{ CONFIG_SECTION_BACKEND, "address", false,
 	  "unix:/absolute/path, " ADDRESS,
 	  set_backend_address, BACKEND(address), CONFIG_NO_POSITION, NULL,
-	  NULL },
+	  NULL, false },
 	{ CONFIG_SECTION_BACKEND, "identity", false, "proxy-v2, proxy-v1, none",
 	  set_choice, BACKEND(identity), CONFIG_NO_POSITION, identities,
-	  NULL },
+	  NULL, false },
 	{ CONFIG_SECTION_BACKEND, "connect_timeout", false, DURATION,
 	  set_duration, BACKEND(connect_timeout_ms), CONFIG_NO_POSITION,
-	  NULL, NULL },
+	  NULL, NULL, false },
 
 	{ CONFIG_SECTION_LISTENER, "mode", false, "implicit, starttls",
-	  set_choice, LISTENER(mode), CONFIG_NO_POSITION, modes, NULL },
+	  set_choice, LISTENER(mode), CONFIG_NO_POSITION, modes, NULL, false },
 	{ CONFIG_SECTION_LISTENER, "listen", true,
 	  ADDRESS ", separated by commas or blanks",
-	  set_listen, LISTENER(addresses), CONFIG_NO_POSITION, NULL, NULL },
+	  set_listen, LISTENER(addresses), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+
+	{ CONFIG_SECTION_SNI, "certificate", false,
+	  "the path of a readable PEM file",
+	  set_certificate, SNI(certificates), CONFIG_NO_POSITION, NULL, NULL,
+	  true },
+	{ CONFIG_SECTION_SNI, "key", false, "the path of a readable PEM file",
+	  set_certificate_key, SNI(certificates), CONFIG_NO_POSITION, NULL,
+	  NULL, true },
+	{ CONFIG_SECTION_SNI, "ocsp_response", false,
+	  "the path of a readable DER OCSP response",
+	  set_ocsp_response, SNI(certificates), CONFIG_NO_POSITION, NULL,
+	  NULL, true },
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

@@ -20,6 +20,7 @@ enum config_section {
 	CONFIG_SECTION_TLS,
 	CONFIG_SECTION_BACKEND,
 	CONFIG_SECTION_LISTENER,	/* [listener NAME] */
+	CONFIG_SECTION_SNI,		/* [sni NAME] */
 	CONFIG_SECTION_COUNT,
 };
 
@@ -61,6 +62,7 @@ struct config_key {
 	size_t position_offset;	/* of its config_position, or NO_POSITION */
 	const struct config_choice *choices;		/* for choice keys */
 	const struct config_vocabulary *vocabulary;	/* for name lists */
+	bool repeats;		/* may appear more than once in a section */
 };
 
 #define CONFIG_NO_POSITION SIZE_MAX
@@ -84,6 +86,7 @@ struct config_loader {
 	enum config_section section;
 	unsigned section_at[CONFIG_SECTION_COUNT];	/* first header line */
 	size_t listener;		/* index of the current listener */
+	size_t sni;			/* index of the current [sni NAME] */
 
 	/* The key of the last key line, or NULL when that line was not
 	 * accepted: continuation lines go to it. */

@@ -89,6 +89,43 @@ print_listener(FILE *out, const struct config_listener *listener)
 	fputc('\n', out);
 }
 
+static void
+print_certificates(FILE *out, const struct config_certificates *set)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		print_string(out, "certificate", set->items[i].certificate);
+		print_string(out, "key", set->items[i].key);
+		print_string(out, "ocsp_response",
+		    set->items[i].ocsp_response);
+	}
+}
+
+/* Prints whole days as "14d", anything else as print_duration() does. */
+static void
+print_long_duration(FILE *out, const char *name, uint64_t ms)
+{
+	uint64_t day = 24ULL * 3600 * 1000;
+
+	if (ms % day == 0)
+		fprintf(out, "%s = %" PRIu64 "d\n", name, ms / day);
+	else
+		print_duration(out, name, ms);
+}
+
+static const char *
+verify_client_name(enum config_verify_client mode)
+{
+	switch (mode) {
+	case CONFIG_VERIFY_CLIENT_OPTIONAL:
+		return "optional";
+	case CONFIG_VERIFY_CLIENT_REQUIRE:
+		return "require";
+	case CONFIG_VERIFY_CLIENT_OFF:
+		break;
+	}
+	return "off";
+}
+
 static const char *
 log_target_name(enum config_log_target target)
 {
@@ -133,8 +170,12 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "log_level = %s\n", log_level_name(global->log_level));
 
 	fprintf(out, "\n[tls]\n");
-	print_string(out, "certificate", tls->certificate);
-	print_string(out, "key", tls->key);
+	print_certificates(out, &tls->certificates);
+	fprintf(out, "strict_sni = %s\n", tls->strict_sni ? "yes" : "no");
+	print_long_duration(out, "expiry_warning", tls->expiry_warning_ms);
+	print_string(out, "client_ca", tls->client_ca);
+	fprintf(out, "verify_client = %s\n",
+	    verify_client_name(tls->verify_client));
 	fprintf(out, "min_version = %s\n",
 	    config_tls_version_name(tls->min_version));
 	print_name_list(out, "ciphers", tls->ciphers);
@@ -149,6 +190,11 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "identity = %s\n",
 	    config_identity_name(backend->identity));
 	print_duration(out, "connect_timeout", backend->connect_timeout_ms);
+
+	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
+		fprintf(out, "\n[sni %s]\n", cfg->tls.snis[i].name);
+		print_certificates(out, &cfg->tls.snis[i].certificates);
+	}
 
 	for (size_t i = 0; i < cfg->listener_count; i++)
 		print_listener(out, &cfg->listeners[i]);

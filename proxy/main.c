@@ -214,6 +214,25 @@ run(struct server *srv)
 	return 0;
 }
 
+/*
+ * Writes what loading the certificates reported (warnings such as a
+ * certificate that expires soon, or an OCSP response that is not stapled)
+ * to the log, one line each, so that with log = syslog nothing goes to
+ * stderr.
+ */
+static void
+log_load_messages(const char *messages)
+{
+	const char *line = messages;
+
+	while (line != NULL && *line != '\0') {
+		size_t length = strcspn(line, "\n");
+
+		log_warning("%.*s", (int)length, line);
+		line += length + (line[length] == '\n');
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,6 +243,9 @@ main(int argc, char **argv)
 	struct server srv;
 	unsigned errors;
 	int opt, status;
+	char *tls_messages = NULL;
+	size_t tls_messages_size = 0;
+	FILE *tls_output;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
@@ -272,8 +294,19 @@ main(int argc, char **argv)
 	errors = config_load(cfg, path, stderr);
 	memset(&srv, 0, sizeof(srv));
 	srv.config = cfg;
-	if (errors == 0)
-		srv.tls = tls_context_new(&cfg->tls, stderr, &errors);
+	if (errors == 0) {
+		/* Kept until the log is set up; stderr if memory runs out. */
+		tls_output = open_memstream(&tls_messages, &tls_messages_size);
+		srv.tls = tls_context_new(&cfg->tls,
+		    tls_output != NULL ? tls_output : stderr, &errors);
+		if (tls_output != NULL)
+			fclose(tls_output);
+	}
+	if (errors > 0 || check_only) {
+		fputs(tls_messages != NULL ? tls_messages : "", stderr);
+		free(tls_messages);
+		tls_messages = NULL;
+	}
 	if (errors == 0)
 		ticket_keys = tls_ticket_keys_load(&cfg->tls, stderr, &errors);
 	if (ticket_keys != NULL)
@@ -292,6 +325,8 @@ main(int argc, char **argv)
 		status = 0;
 	} else {
 		log_setup(cfg->global.log, cfg->global.log_level);
+		log_load_messages(tls_messages);
+		free(tls_messages);
 		status = run(&srv);
 	}
 

@@ -458,6 +458,7 @@ write_summary(struct session *s, const char *reason, const char *detail)
 	uint64_t ms = uv_now(&s->server->loop) - s->started_ms;
 	const char *version = NULL, *cipher = NULL, *sni = NULL;
 	char sni_escaped[4 * 255 + 8];
+	char subject[256], fingerprint[65], client_cert[360] = "";
 
 	if (s->tls_established) {
 		version = tls_engine_version(s->tls);
@@ -466,14 +467,20 @@ write_summary(struct session *s, const char *reason, const char *detail)
 		if (sni != NULL)
 			sni = escape_log_field(sni, sni_escaped,
 			    sizeof(sni_escaped));
+		if (tls_engine_client_certificate(s->tls, subject,
+		    sizeof(subject), fingerprint, sizeof(fingerprint)))
+			snprintf(client_cert, sizeof(client_cert),
+			    " client_cert=\"%s\" client_cert_sha256=%s",
+			    subject, fingerprint);
 	}
 	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
-	    "tls=%s cipher=%s sni=%s bytes_in=%llu bytes_out=%llu "
+	    "tls=%s cipher=%s sni=%s%s bytes_in=%llu bytes_out=%llu "
 	    "duration=%llu.%03llus", s->listener->config->name, reason,
 	    detail != NULL ? " detail=\"" : "", detail != NULL ? detail : "",
 	    detail != NULL ? "\"" : "",
 	    version != NULL ? version : "none", cipher != NULL ? cipher : "none",
-	    sni != NULL ? sni : "none", (unsigned long long)s->bytes_in,
+	    sni != NULL ? sni : "none", client_cert,
+	    (unsigned long long)s->bytes_in,
 	    (unsigned long long)s->bytes_out, (unsigned long long)(ms / 1000),
 	    (unsigned long long)(ms % 1000));
 }

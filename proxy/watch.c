@@ -15,7 +15,9 @@
 #include "proxy/server.h"
 #include "proxy/watch.h"
 
-#define WATCHED_FILES_MAX 3	/* certificate, key, ticket_key_file */
+/* Files and directories watched at most: certificates, keys, OCSP responses,
+ * the client CA and the ticket key file.  More are left out with a warning. */
+#define WATCHED_FILES_MAX 64
 
 struct watched_directory {
 	uv_fs_event_t handle;
@@ -104,6 +106,12 @@ add_file(struct file_watch *watch, const char *path)
 	for (size_t i = 0; i < watch->directory_count; i++)
 		if (strcmp(watch->directories[i].path, directory) == 0)
 			d = &watch->directories[i];
+	if ((d == NULL && watch->directory_count == WATCHED_FILES_MAX) ||
+	    (d != NULL && d->name_count == WATCHED_FILES_MAX)) {
+		log_warning("not watching %s: more than %d files or directories",
+		    path, WATCHED_FILES_MAX);
+		goto out;
+	}
 	if (d == NULL) {
 		char *path_copy = strdup(directory);
 
@@ -118,6 +126,21 @@ add_file(struct file_watch *watch, const char *path)
 out:
 	free(copy_for_dir);
 	free(copy_for_base);
+}
+
+static void
+add_certificates(struct file_watch *watch,
+    const struct config_certificates *certificates)
+{
+	for (size_t i = 0; i < certificates->count; i++) {
+		const struct config_certificate *c = &certificates->items[i];
+
+		add_file(watch, c->certificate);
+		if (c->key != NULL)
+			add_file(watch, c->key);
+		if (c->ocsp_response != NULL)
+			add_file(watch, c->ocsp_response);
+	}
 }
 
 void
@@ -135,8 +158,11 @@ watch_files_start(struct server *srv)
 		return;
 	}
 	watch->server = srv;
-	add_file(watch, tls->certificate);
-	add_file(watch, tls->key);
+	add_certificates(watch, &tls->certificates);
+	for (size_t i = 0; i < tls->sni_count; i++)
+		add_certificates(watch, &tls->snis[i].certificates);
+	if (tls->client_ca != NULL)
+		add_file(watch, tls->client_ca);
 	if (tls->ticket_key_file != NULL)
 		add_file(watch, tls->ticket_key_file);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/certificate.h"
 #include "tls/context.h"
 #include "tls/internal.h"
 
@@ -152,44 +153,6 @@ set_groups(struct build *b, WOLFSSL_CTX *ctx)
 		    last_wolfssl_error(rc, err, sizeof(err)));
 }
 
-static void
-load_certificate(struct build *b, WOLFSSL_CTX *ctx)
-{
-	const struct config_tls *p = b->policy;
-	char err[WOLFSSL_MAX_ERROR_SZ];
-	int rc;
-
-	rc = wolfSSL_CTX_use_certificate_chain_file(ctx, p->certificate);
-	if (rc != WOLFSSL_SUCCESS) {
-		report(b, &p->certificate_at, "cannot load the certificate "
-		    "chain '%s': %s (expected PEM, leaf certificate first)",
-		    p->certificate, last_wolfssl_error(rc, err, sizeof(err)));
-		return;
-	}
-	rc = wolfSSL_CTX_use_PrivateKey_file(ctx, p->key, WOLFSSL_FILETYPE_PEM);
-	if (rc != WOLFSSL_SUCCESS) {
-		report(b, &p->key_at, "cannot load the private key '%s': %s "
-		    "(expected an unencrypted PEM key)", p->key,
-		    last_wolfssl_error(rc, err, sizeof(err)));
-		return;
-	}
-	rc = wolfSSL_CTX_check_private_key(ctx);
-	if (rc != WOLFSSL_SUCCESS)
-		report(b, &p->key_at, "the private key '%s' does not match the "
-		    "certificate '%s'", p->key, p->certificate);
-	wolfSSL_ERR_clear_error();
-}
-
-/* Any server name is accepted: one certificate serves every name for now. */
-static int
-accept_any_sni(WOLFSSL *ssl, int *alert, void *arg)
-{
-	(void)ssl;
-	(void)alert;
-	(void)arg;
-	return 0;
-}
-
 int
 tls_library_init(void)
 {
@@ -222,7 +185,7 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 		tc->references = 1;
 	if (tc == NULL || (tc->ctx = wolfSSL_CTX_new(
 	    wolfSSLv23_server_method())) == NULL) {
-		report(&b, &policy->certificate_at, "cannot create a wolfSSL "
+		report(&b, &policy->min_version_at, "cannot create a wolfSSL "
 		    "context: out of memory");
 		goto fail;
 	}
@@ -236,16 +199,16 @@ tls_context_new(const struct config_tls *policy, FILE *errors,
 		    config_tls_version_name(policy->min_version));
 	set_suites(&b, tc->ctx);
 	set_groups(&b, tc->ctx);
-	load_certificate(&b, tc->ctx);
-	wolfSSL_CTX_set_verify(tc->ctx, WOLFSSL_VERIFY_NONE, NULL);
-	/* wolfSSL records the client's SNI only when a callback is set. */
-	wolfSSL_CTX_set_tlsext_servername_callback(tc->ctx, accept_any_sni);
 	if (tls_tickets_attach(tc->ctx, policy) != 0)
-		report(&b, &policy->certificate_at, "the linked wolfSSL %s "
+		report(&b, &policy->min_version_at, "the linked wolfSSL %s "
 		    "cannot set the session ticket callback",
 		    wolfSSL_lib_version());
 	tls_session_cache_attach(tc->ctx, policy);
 	if (b.error_count > 0)
+		goto fail;
+	tc->certificates = tls_certificates_load(tc->ctx, policy, errors,
+	    error_count);
+	if (tc->certificates == NULL)
 		goto fail;
 	return tc;
 
@@ -269,6 +232,7 @@ tls_context_free(struct tls_context *tc)
 		return;
 	if (tc->ctx != NULL)
 		wolfSSL_CTX_free(tc->ctx);
+	tls_certificates_free(tc->certificates);
 	free(tc);
 }
 
@@ -294,4 +258,5 @@ tls_context_print(struct tls_context *tc, FILE *out)
 		fprintf(out, ";   %s\n", wolfSSL_CIPHER_get_name(
 		    wolfSSL_sk_SSL_CIPHER_value(suites, i)));
 	wolfSSL_free(ssl);
+	tls_certificates_print(tc->certificates, out);
 }

@@ -11,15 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/certificate.h"
+#include "tls/client_hello.h"
 #include "tls/context.h"
 #include "tls/engine.h"
 #include "tls/internal.h"
 
+/* After tls/internal.h, which includes wolfssl/options.h first. */
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/hash.h>
+
+/* The records a ClientHello may span, with their headers (client_hello.c
+ * reads at most 16 KB of handshake message). */
+#define HELLO_RECORDS_MAX (16384 + 4 * 5)
 
 struct tls_engine {
 	WOLFSSL *ssl;
 	struct tls_context *context;	/* one reference, for the session */
+	bool accept_started;	/* wolfSSL_accept() has run */
 
 	char *in;		/* ciphertext handed over by the caller */
 	size_t in_len;
@@ -29,6 +38,13 @@ struct tls_engine {
 	size_t out_len;
 	size_t out_cap;
 	bool out_failed;	/* an allocation for out failed */
+
+	/* The first bytes from the client, held until they contain the
+	 * ClientHello (hold_hello_bytes), and what it offers. */
+	uint8_t *hello_bytes;
+	size_t hello_len;
+	enum tls_client_hello_result hello_result;
+	struct tls_client_hello hello;
 
 	bool saw_input;		/* the first byte of the connection arrived */
 	bool not_tls;		/* and it was not a TLS handshake record */
@@ -45,6 +61,51 @@ static const struct {
 	{ MATCH_SUITE_ERROR, "no cipher suite in common with the client" },
 	{ SOCKET_PEER_CLOSED_E, "the client closed the connection" },
 };
+
+/*
+ * Holds the client's first bytes back from wolfSSL until they contain the
+ * whole ClientHello, or cannot be one.  Then they become the input, so
+ * that tls_certificates_prepare() sees the ClientHello before wolfSSL
+ * parses its extensions.
+ */
+static void
+hold_hello_bytes(struct tls_engine *e, char *buf, size_t len)
+{
+	uint8_t *grown = realloc(e->hello_bytes, e->hello_len + len);
+
+	if (grown == NULL) {
+		e->hello_result = TLS_CLIENT_HELLO_INVALID;
+		e->in = buf;
+		e->in_len = len;
+		e->in_off = 0;
+		return;
+	}
+	memcpy(grown + e->hello_len, buf, len);
+	free(buf);
+	e->hello_bytes = grown;
+	e->hello_len += len;
+
+	e->hello_result = e->hello_len > HELLO_RECORDS_MAX ?
+	    TLS_CLIENT_HELLO_INVALID : tls_client_hello_parse(e->hello_bytes,
+	    e->hello_len, &e->hello);
+	if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
+		return;
+	e->in = (char *)e->hello_bytes;
+	e->in_len = e->hello_len;
+	e->in_off = 0;
+	e->hello_bytes = NULL;
+	e->hello_len = 0;
+}
+
+const struct tls_client_hello *
+tls_engine_client_hello(WOLFSSL *ssl)
+{
+	struct tls_engine *e = wolfSSL_GetIOReadCtx(ssl);
+
+	if (e == NULL || e->hello_result != TLS_CLIENT_HELLO_PARSED)
+		return NULL;
+	return &e->hello;
+}
 
 static int
 engine_receive(WOLFSSL *ssl, char *buf, int sz, void *arg)
@@ -131,6 +192,7 @@ tls_engine_free(struct tls_engine *e)
 		return;
 	wolfSSL_free(e->ssl);
 	tls_context_free(e->context);
+	free(e->hello_bytes);
 	free(e->in);
 	free(e->out);
 	free(e);
@@ -141,6 +203,11 @@ tls_engine_push_input(struct tls_engine *e, char *buf, size_t len)
 {
 	if (len == 0) {
 		free(buf);
+		return;
+	}
+	if (!e->accept_started &&
+	    e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE) {
+		hold_hello_bytes(e, buf, len);
 		return;
 	}
 	/* The caller keeps to one buffer at a time (see engine.h). */
@@ -196,7 +263,16 @@ engine_status(struct tls_engine *e, int rc)
 enum tls_status
 tls_engine_handshake(struct tls_engine *e)
 {
-	int rc = wolfSSL_accept(e->ssl);
+	int rc;
+
+	if (!e->accept_started) {
+		if (e->hello_result == TLS_CLIENT_HELLO_INCOMPLETE)
+			return TLS_WANT_INPUT;
+		e->accept_started = true;
+		tls_certificates_prepare(e->context->certificates, e->ssl,
+		    tls_engine_client_hello(e->ssl));
+	}
+	rc = wolfSSL_accept(e->ssl);
 
 	return rc == WOLFSSL_SUCCESS ? TLS_DONE : engine_status(e, rc);
 }
@@ -286,6 +362,41 @@ const char *
 tls_engine_sni(struct tls_engine *e)
 {
 	return wolfSSL_get_servername(e->ssl, WOLFSSL_SNI_HOST_NAME);
+}
+
+bool
+tls_engine_client_certificate(struct tls_engine *e, char *subject,
+    size_t subject_size, char *fingerprint, size_t fingerprint_size)
+{
+	/* wolfSSL 5.5.4 returns a copy here, which the caller frees. */
+	WOLFSSL_X509 *leaf = wolfSSL_get_peer_certificate(e->ssl);
+	unsigned char digest[32];
+	const unsigned char *der;
+	int length = 0;
+	bool found = false;
+
+	if (leaf == NULL || fingerprint_size < 2 * sizeof(digest) + 1)
+		goto out;
+	der = wolfSSL_X509_get_der(leaf, &length);
+	if (der == NULL || length <= 0 ||
+	    wc_Sha256Hash(der, (word32)length, digest) != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(fingerprint + 2 * i, 3, "%02x", digest[i]);
+
+	if (wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(leaf),
+	    subject, (int)subject_size) == NULL)
+		snprintf(subject, subject_size, "(unreadable)");
+	/* The subject goes into a quoted log field. */
+	for (char *p = subject; *p != '\0'; p++) {
+		if (*p == '"' || (unsigned char)*p < 0x20)
+			*p = '?';
+	}
+	found = true;
+out:
+	wolfSSL_X509_free(leaf);
+	wolfSSL_ERR_clear_error();
+	return found;
 }
 
 const char *

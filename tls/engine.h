@@ -32,6 +32,9 @@ void tls_engine_free(struct tls_engine *engine);
  * now owns and frees once it has consumed all of it.  Call only while
  * tls_engine_has_input() is false: the caller stops reading the client while
  * the engine still contains unconsumed input, which bounds memory per session.
+ * Before the handshake starts, the engine copies the input aside until it
+ * contains the whole ClientHello (at most about 16 KB, then it gives up and
+ * passes the bytes on), so that the certificate setup can see it first.
  */
 void tls_engine_push_input(struct tls_engine *engine, char *buf, size_t len);
 bool tls_engine_has_input(const struct tls_engine *engine);
@@ -70,6 +73,15 @@ char *tls_engine_take_output(struct tls_engine *engine, size_t *len);
 const char *tls_engine_version(struct tls_engine *engine);
 const char *tls_engine_cipher(struct tls_engine *engine);
 const char *tls_engine_sni(struct tls_engine *engine);
+
+/*
+ * After the handshake: when the client sent a certificate that passed
+ * verification, writes its subject ("/C=DE/CN=printer") and the SHA-256
+ * fingerprint of its DER encoding in lower-case hex (65 bytes with the NUL)
+ * and returns true.  Returns false when there is none.
+ */
+bool tls_engine_client_certificate(struct tls_engine *engine, char *subject,
+    size_t subject_size, char *fingerprint, size_t fingerprint_size);
 
 /* A description of the last TLS_FAILED, for the session's close line. */
 const char *tls_engine_error(const struct tls_engine *engine);

@@ -8,10 +8,14 @@
 
 #include "config/config.h"
 
+struct tls_certificates;
+struct tls_client_hello;
+
 struct tls_context {
 	WOLFSSL_CTX *ctx;
 	int min_version;	/* CONFIG_TLS1_2 or CONFIG_TLS1_3 */
 	unsigned references;	/* the server's and one per engine */
+	struct tls_certificates *certificates;	/* certificate.c */
 };
 
 /* Sets the ticket callback (tickets.c) and the ticket lifetime on ctx.
@@ -22,5 +26,9 @@ int tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy);
  * (session_cache.c), which keeps them for ticket_lifetime. */
 void tls_session_cache_attach(WOLFSSL_CTX *ctx,
     const struct config_tls *policy);
+
+/* Returns what the ClientHello of the engine behind ssl offers, or NULL
+ * when it was not parsed (engine.c). */
+const struct tls_client_hello *tls_engine_client_hello(WOLFSSL *ssl);
 
 #endif

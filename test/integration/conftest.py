@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import private_postfix  # noqa: E402
 from subtls_process import SubtlsConfig, SubtlsProcess, subtls_binary  # noqa: E402
+from tiny_pki import TinyPki  # noqa: E402
 
 SASL_USER = "alice"
 SASL_PASSWORD = "correct-horse-7"
@@ -88,6 +89,12 @@ def certificate(work_dir) -> Certificate:
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
         check=True, capture_output=True, timeout=30)
     return result
+
+
+@pytest.fixture(scope="session")
+def pki(work_dir) -> TinyPki:
+    """A CA and the certificates it issued, for the certificate selection tests."""
+    return TinyPki(work_dir / "pki")
 
 
 @pytest.fixture(scope="session")

@@ -52,10 +52,17 @@ class SubtlsConfig:
     group: Optional[str] = None
     # Extra "key = value" lines for [tls], such as ticket_key_file.
     tls_settings: str = ""
+    # Lines that replace "certificate = ..." and "key = ..." in [tls].
+    certificate_lines: Optional[str] = None
+    # More [tls] lines, and whole sections such as [sni NAME], as INI text.
+    tls_lines: str = ""
+    sections: str = ""
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
                              (("user", self.user), ("group", self.group)) if value)
+        certificates = self.certificate_lines or (f"certificate = {self.certificate}\n"
+                                                  f"key = {self.key}\n")
         return f"""\
 [global]
 {privileges}hostname = {self.hostname}
@@ -67,10 +74,10 @@ log = {self.log}
 log_level = {self.log_level}
 
 [tls]
-certificate = {self.certificate}
-key = {self.key}
-min_version = {self.min_version}
+{certificates}min_version = {self.min_version}
 {self.tls_settings}
+{self.tls_lines}
+{self.sections}
 [backend]
 address = {self.backend_address}
 identity = {self.identity}

@@ -41,7 +41,7 @@ static const struct error_case cases[] = {
 	  "hostname = mail.example.com\n"
 	  VALID_REST,
 	  "@FILE@:1: unknown section \"globals\" (allowed: [global], [tls], "
-	  "[backend], [listener NAME])\n" },
+	  "[backend], [listener NAME], [sni NAME])\n" },
 
 	{ "duplicate key",
 	  CONFIG_TEST_TLS

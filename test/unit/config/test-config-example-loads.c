@@ -104,12 +104,23 @@ check_example_tls(const struct config *cfg)
 	char *certificate = config_test_expand("@DIR@/cert.pem", NULL);
 	char *key = config_test_expand("@DIR@/key.pem", NULL);
 
-	CHECK_TEXT(or_empty(tls->certificate), certificate, "certificate");
-	CHECK(tls->certificate_at.file == cfg->path,
+	const struct config_certificate *pair = tls->certificates.items;
+
+	CHECK(tls->certificates.count == 1, "one certificate");
+	if (tls->certificates.count != 1)
+		return;
+	CHECK_TEXT(or_empty(pair->certificate), certificate, "certificate");
+	CHECK(pair->certificate_at.file == cfg->path,
 	    "certificate position names the file");
-	CHECK(tls->certificate_at.line == 13, "certificate at line 13");
-	CHECK_TEXT(or_empty(tls->key), key, "key");
-	CHECK(tls->key_at.line == 14, "key at line 14");
+	CHECK(pair->certificate_at.line == 13, "certificate at line 13");
+	CHECK_TEXT(or_empty(pair->key), key, "key");
+	CHECK(pair->key_at.line == 14, "key at line 14");
+	CHECK(pair->ocsp_response == NULL, "no ocsp_response");
+	CHECK(!tls->strict_sni, "strict_sni off by default");
+	CHECK(tls->expiry_warning_ms == 14ULL * 24 * 3600 * 1000,
+	    "expiry_warning 14 days by default");
+	CHECK(tls->verify_client == CONFIG_VERIFY_CLIENT_OFF,
+	    "verify_client off by default");
 	CHECK(tls->min_version == CONFIG_TLS1_2, "min_version TLS 1.2");
 	CHECK(tls->min_version_at.line == 15, "min_version at line 15");
 	CHECK_TEXT(or_empty(tls->ciphers), CONFIG_DEFAULT_CIPHERS,

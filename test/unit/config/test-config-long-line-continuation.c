@@ -62,8 +62,9 @@ test_long_line_rejected(void)
 	    "@FILE@:4: line too long (251 characters, at most 197); split a "
 	    "long list over indented continuation lines\n"
 	    "@FILE@:7: unknown key \"min_versio\" in [tls] (allowed: "
-	    "certificate, key, min_version, ciphers, ciphersuites, groups, "
-	    "ticket_lifetime, ticket_key_file, watch_files)\n");
+	    "certificate, key, ocsp_response, strict_sni, expiry_warning, "
+	    "client_ca, verify_client, min_version, ciphers, ciphersuites, "
+	    "groups, ticket_lifetime, ticket_key_file, watch_files)\n");
 
 	free(config);
 	free(line);

@@ -37,9 +37,7 @@ static const struct error_case cases[] = {
 	  "min_version = TLS1.3\n"
 	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
 	  "@FILE@:1: missing certificate in [tls] (allowed: the path of a "
-	  "readable PEM file)\n"
-	  "@FILE@:1: missing key in [tls] (allowed: the path of a readable "
-	  "PEM file)\n" },
+	  "readable PEM file)\n" },
 	{ "no backend section",
 	  CONFIG_TEST_TLS CONFIG_TEST_LISTENER,
 	  "@FILE@: missing section [backend] (allowed: a [backend] section "

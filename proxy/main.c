@@ -302,15 +302,15 @@ main(int argc, char **argv)
 		if (tls_output != NULL)
 			fclose(tls_output);
 	}
+	if (errors == 0)
+		ticket_keys = tls_ticket_keys_load(&cfg->tls, stderr, &errors);
+	if (ticket_keys != NULL)
+		tls_ticket_keys_install(ticket_keys);
 	if (errors > 0 || check_only) {
 		fputs(tls_messages != NULL ? tls_messages : "", stderr);
 		free(tls_messages);
 		tls_messages = NULL;
 	}
-	if (errors == 0)
-		ticket_keys = tls_ticket_keys_load(&cfg->tls, stderr, &errors);
-	if (ticket_keys != NULL)
-		tls_ticket_keys_install(ticket_keys);
 	if (errors > 0) {
 		fprintf(stderr, "subtls: %s: %u error%s, not started\n", path,
 		    errors, errors == 1 ? "" : "s");

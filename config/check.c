@@ -23,7 +23,8 @@ config_set_defaults(struct config *cfg)
 	cfg->global.drain_timeout_ms = 60 * 1000;
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
-	cfg->tls.min_version = CONFIG_TLS1_2;
+	cfg->tls.policy.profile = CONFIG_PROFILE_INTERMEDIATE;
+	cfg->tls.policy.prefer_server_ciphers = 1;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
 }
@@ -90,27 +91,58 @@ require_key(struct config_loader *loader, enum config_section section,
 		    "(allowed: %s)", name, section_name, key->allowed);
 }
 
-/* Sets a list that the file lacks to its default, and rejects one that it
- * gives without names. */
-static void
-complete_name_list(struct config_loader *loader, const char *name,
-    char **field, const char *fallback)
+/* Returns whether the file gives the [tls] list key name, and rejects one
+ * that it gives without names. */
+static bool
+check_name_list(struct config_loader *loader, const char *name)
 {
 	const struct config_key *key =
 	    config_find_key(CONFIG_SECTION_TLS, name);
 	const struct config_key_use *use = config_key_use(loader, key, 0);
-	char allowed[256];
+	char allowed[512];
 
-	if (use->line == 0) {
-		*field = config_strdup(loader, fallback);
-		return;
-	}
+	if (use->line == 0)
+		return false;
 	if (!use->has_value) {
-		config_vocabulary_list(key->vocabulary, allowed,
-		    sizeof(allowed));
+		if (key->vocabulary != NULL)
+			config_vocabulary_list(key->vocabulary, allowed,
+			    sizeof(allowed));
+		else
+			snprintf(allowed, sizeof(allowed), "%s", key->allowed);
 		config_error(loader, use->line, "empty %s list (allowed: one "
 		    "or more of %s)", name, allowed);
 	}
+	return true;
+}
+
+static void
+check_policy(struct config_loader *loader)
+{
+	struct config_policy *policy = &loader->cfg->tls.policy;
+	const char *path = loader->cfg->path;
+	bool given[CONFIG_POLICY_SETTINGS] = {
+		/* An invalid version, already reported, stays 0: the
+		 * profile's then keeps the later checks quiet. */
+		[CONFIG_POLICY_MIN_VERSION] = policy->min_version != 0,
+		[CONFIG_POLICY_MAX_VERSION] = policy->max_version != 0,
+		[CONFIG_POLICY_CIPHERS] = check_name_list(loader, "ciphers"),
+		[CONFIG_POLICY_CIPHERSUITES] = check_name_list(loader,
+		    "ciphersuites"),
+		[CONFIG_POLICY_GROUPS] = check_name_list(loader, "groups"),
+	};
+
+	/* Settings left to the profile or a default keep line 0. */
+	policy->profile_at.file = path;
+	policy->min_version_at.file = path;
+	policy->max_version_at.file = path;
+	policy->ciphers_at.file = path;
+	policy->ciphersuites_at.file = path;
+	policy->groups_at.file = path;
+	policy->alpn_at.file = path;
+	config_policy_complete(loader, policy, given);
+	if (!check_name_list(loader, "alpn"))
+		policy->alpn = config_strdup(loader, CONFIG_DEFAULT_ALPN);
+	config_policy_check(loader, policy);
 }
 
 static void
@@ -128,21 +160,31 @@ check_tls(struct config_loader *loader)
 		require_key(loader, CONFIG_SECTION_TLS, "key", section_line,
 		    "tls", 0);
 	}
+	check_policy(loader);
 
-	complete_name_list(loader, "ciphers", &tls->ciphers,
-	    CONFIG_DEFAULT_CIPHERS);
-	complete_name_list(loader, "ciphersuites", &tls->ciphersuites,
-	    CONFIG_DEFAULT_CIPHERSUITES);
-	complete_name_list(loader, "groups", &tls->groups,
-	    CONFIG_DEFAULT_GROUPS);
-
-	/* Settings left at their default keep line 0. */
 	tls->certificate_at.file = loader->cfg->path;
 	tls->key_at.file = loader->cfg->path;
-	tls->min_version_at.file = loader->cfg->path;
-	tls->ciphers_at.file = loader->cfg->path;
-	tls->ciphersuites_at.file = loader->cfg->path;
-	tls->groups_at.file = loader->cfg->path;
+}
+
+/* Gives each listener its effective policy: its tls_profile, or a copy of
+ * the [tls] policy. */
+static void
+set_listener_policies(struct config_loader *loader)
+{
+	struct config *cfg = loader->cfg;
+
+	for (size_t i = 0; i < cfg->listener_count; i++) {
+		struct config_listener *listener = &cfg->listeners[i];
+
+		listener->tls_profile_at.file = cfg->path;
+		if (listener->tls_profile == CONFIG_PROFILE_INHERIT)
+			config_policy_copy(loader, &listener->policy,
+			    &cfg->tls.policy);
+		else
+			config_policy_from_profile(loader, &listener->policy,
+			    listener->tls_profile, &listener->tls_profile_at,
+			    &cfg->tls.policy);
+	}
 }
 
 static void
@@ -239,5 +281,6 @@ config_check(struct config_loader *loader)
 	check_tls(loader);
 	check_backend(loader);
 	check_listeners(loader);
+	set_listener_policies(loader);
 	set_ipv6_only(loader->cfg);
 }

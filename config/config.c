@@ -490,9 +490,7 @@ config_free(struct config *cfg)
 	free(cfg->global.group);
 	free(cfg->tls.certificate);
 	free(cfg->tls.key);
-	free(cfg->tls.ciphers);
-	free(cfg->tls.ciphersuites);
-	free(cfg->tls.groups);
+	config_policy_free(&cfg->tls.policy);
 	free(cfg->backend.address);
 	free(cfg->backend.unix_path);
 
@@ -503,6 +501,7 @@ config_free(struct config *cfg)
 			free(listener->addresses[j].text);
 		free(listener->addresses);
 		free(listener->name);
+		config_policy_free(&listener->policy);
 	}
 	free(cfg->listeners);
 

@@ -75,16 +75,32 @@ struct config_global {
 };
 
 /* TLS protocol versions as on the wire. */
+#define CONFIG_TLS1_0 0x0301
+#define CONFIG_TLS1_1 0x0302
 #define CONFIG_TLS1_2 0x0303
 #define CONFIG_TLS1_3 0x0304
 
-struct config_tls {
-	char *certificate;		/* PEM chain, leaf first */
-	struct config_position certificate_at;
-	char *key;			/* PEM private key */
-	struct config_position key_at;
-	int min_version;		/* CONFIG_TLS1_2 (default) or _3 */
+/* The starting points of a TLS policy (config/profiles.c lists them). */
+enum config_profile {
+	CONFIG_PROFILE_INHERIT,		/* a listener without tls_profile */
+	CONFIG_PROFILE_MODERN,
+	CONFIG_PROFILE_INTERMEDIATE,
+	CONFIG_PROFILE_LEGACY,
+};
+
+/*
+ * A TLS policy: the profile and the settings that override it.  [tls] holds
+ * the policy of every listener; a listener with tls_profile gets a copy of
+ * that profile instead (config/profiles.c).  Positions with line 0 mean
+ * "from the profile"; profile_at names the line that chose the profile.
+ */
+struct config_policy {
+	enum config_profile profile;	/* default intermediate */
+	struct config_position profile_at;
+	int min_version;		/* CONFIG_TLS1_0 to CONFIG_TLS1_3 */
 	struct config_position min_version_at;
+	int max_version;		/* at least min_version */
+	struct config_position max_version_at;
 	char *ciphers;			/* TLS 1.2 suites, OpenSSL names
 					 * joined by ':' */
 	struct config_position ciphers_at;
@@ -93,9 +109,21 @@ struct config_tls {
 	struct config_position ciphersuites_at;
 	char *groups;			/* key exchange groups joined by ':' */
 	struct config_position groups_at;
+	int prefer_server_ciphers;	/* bool; default 1 (yes) */
+	char *alpn;			/* ALPN protocol ids joined by ':' */
+	struct config_position alpn_at;
 };
 
-/* Default policy: ECDHE with AEAD for TLS 1.2, the standard TLS 1.3 suites. */
+struct config_tls {
+	char *certificate;		/* PEM chain, leaf first */
+	struct config_position certificate_at;
+	char *key;			/* PEM private key */
+	struct config_position key_at;
+	struct config_policy policy;	/* for listeners without tls_profile */
+};
+
+/* The default policy, profile intermediate: ECDHE with AEAD for TLS 1.2 and
+ * the standard TLS 1.3 suites. */
 #define CONFIG_DEFAULT_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
@@ -104,9 +132,12 @@ struct config_tls {
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
 	"TLS_CHACHA20_POLY1305_SHA256"
 #define CONFIG_DEFAULT_GROUPS "X25519:P-256:P-384"
+#define CONFIG_DEFAULT_ALPN "smtp"
 
-/* Names the config accepts; tls/ maps them onto wolfSSL. */
+/* Names the config accepts; tls/ maps them onto wolfSSL.  The legacy names
+ * (ECDHE with AES-CBC) are allowed only under profile legacy. */
 extern const char *const config_tls12_cipher_names[];	/* NULL-terminated */
+extern const char *const config_tls12_legacy_cipher_names[];
 extern const char *const config_tls13_suite_names[];
 extern const char *const config_group_names[];
 
@@ -145,6 +176,9 @@ struct config_listener {
 	enum config_listener_mode mode;
 	struct config_listen_address *addresses;
 	size_t address_count;
+	enum config_profile tls_profile;	/* INHERIT: the [tls] policy */
+	struct config_position tls_profile_at;
+	struct config_policy policy;	/* effective, filled by config_load() */
 };
 
 struct config {
@@ -186,5 +220,11 @@ bool config_parse_duration(const char *text, uint64_t *ms);
 const char *config_mode_name(enum config_listener_mode mode);
 const char *config_identity_name(enum config_identity identity);
 const char *config_tls_version_name(int version);
+const char *config_profile_name(enum config_profile profile);
+
+/* Returns whether two effective policies build the same TLS context, so
+ * that listeners with equal policies can share one. */
+bool config_policy_equal(const struct config_policy *a,
+    const struct config_policy *b);
 
 #endif

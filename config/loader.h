@@ -142,6 +142,32 @@ extern const struct config_vocabulary config_tls12_ciphers;
 extern const struct config_vocabulary config_tls13_suites;
 extern const struct config_vocabulary config_groups;
 
+/* The policy settings that a profile fills in when the file lacks them. */
+enum config_policy_setting {
+	CONFIG_POLICY_MIN_VERSION,
+	CONFIG_POLICY_MAX_VERSION,
+	CONFIG_POLICY_CIPHERS,
+	CONFIG_POLICY_CIPHERSUITES,
+	CONFIG_POLICY_GROUPS,
+	CONFIG_POLICY_SETTINGS,
+};
+
+/* Profiles (profiles.c).  config_policy_complete() fills each setting that
+ * given[] marks as absent from policy->profile, config_policy_check()
+ * reports what only profile legacy allows, config_policy_from_profile()
+ * builds a listener's tls_profile policy, and config_policy_copy() makes a
+ * deep copy. */
+void config_policy_complete(struct config_loader *loader,
+    struct config_policy *policy, const bool given[CONFIG_POLICY_SETTINGS]);
+void config_policy_check(struct config_loader *loader,
+    const struct config_policy *policy);
+void config_policy_from_profile(struct config_loader *loader,
+    struct config_policy *policy, enum config_profile profile,
+    const struct config_position *at, const struct config_policy *tls);
+void config_policy_copy(struct config_loader *loader, struct config_policy *to,
+    const struct config_policy *from);
+void config_policy_free(struct config_policy *policy);
+
 /* Sets the defaults of the settings that have one (check.c). */
 void config_set_defaults(struct config *cfg);
 

@@ -59,7 +59,7 @@ print_name_list(FILE *out, const char *name, const char *joined)
 	size_t column;
 	bool first = true;
 
-	if (joined == NULL)
+	if (joined == NULL || joined[0] == '\0')
 		return;
 	column = (size_t)fprintf(out, "%s = ", name);
 	for (const char *p = joined; *p != '\0'; ) {
@@ -87,6 +87,9 @@ print_listener(FILE *out, const struct config_listener *listener)
 		print_list_item(out, text, strlen(text), ", ", &column, i == 0);
 	}
 	fputc('\n', out);
+	if (listener->tls_profile != CONFIG_PROFILE_INHERIT)
+		fprintf(out, "tls_profile = %s\n",
+		    config_profile_name(listener->tls_profile));
 }
 
 static const char *
@@ -135,11 +138,17 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "\n[tls]\n");
 	print_string(out, "certificate", tls->certificate);
 	print_string(out, "key", tls->key);
+	fprintf(out, "profile = %s\n", config_profile_name(tls->policy.profile));
 	fprintf(out, "min_version = %s\n",
-	    config_tls_version_name(tls->min_version));
-	print_name_list(out, "ciphers", tls->ciphers);
-	print_name_list(out, "ciphersuites", tls->ciphersuites);
-	print_name_list(out, "groups", tls->groups);
+	    config_tls_version_name(tls->policy.min_version));
+	fprintf(out, "max_version = %s\n",
+	    config_tls_version_name(tls->policy.max_version));
+	print_name_list(out, "ciphers", tls->policy.ciphers);
+	print_name_list(out, "ciphersuites", tls->policy.ciphersuites);
+	print_name_list(out, "groups", tls->policy.groups);
+	fprintf(out, "prefer_server_ciphers = %s\n",
+	    tls->policy.prefer_server_ciphers ? "yes" : "no");
+	print_name_list(out, "alpn", tls->policy.alpn);
 
 	fprintf(out, "\n[backend]\n");
 	print_string(out, "address", backend->address);

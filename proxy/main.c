@@ -1,7 +1,7 @@
 /*
  * subtls: a TLS-terminating proxy for SMTP submission.
  *
- * main() reads the configuration, builds the TLS context, binds the
+ * main() reads the configuration, builds the TLS contexts, binds the
  * listeners, drops privileges and runs one event loop until SIGTERM or
  * SIGINT has drained the sessions.
  */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
@@ -109,6 +110,7 @@ log_start(const struct server *srv)
 		log_warning("identity = none: the backend sees every client as "
 		    "subtls's own address, so a Postfix that permits "
 		    "mynetworks would relay for anyone; use proxy-v2");
+	contexts_warn_weakened(srv);
 }
 
 static int
@@ -194,21 +196,21 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	srv.config = &cfg;
 	if (errors == 0)
-		srv.tls = tls_context_new(&cfg.tls, stderr, &errors);
+		contexts_build(&srv, stderr, &errors);
 	if (errors > 0) {
 		fprintf(stderr, "subtls: %s: %u error%s, not started\n", path,
 		    errors, errors == 1 ? "" : "s");
 		status = 1;
 	} else if (check_only) {
 		config_print(&cfg, stdout);
-		tls_context_print(srv.tls, stdout);
+		contexts_print(&srv, stdout);
 		status = 0;
 	} else {
 		log_setup(cfg.global.log, cfg.global.log_level);
 		status = run(&srv);
 	}
 
-	tls_context_free(srv.tls);
+	contexts_free(&srv);
 	config_free(&cfg);
 	tls_library_cleanup();
 	return status;

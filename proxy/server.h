@@ -18,7 +18,8 @@ struct tls_context;
 struct server {
 	uv_loop_t loop;
 	const struct config *config;
-	struct tls_context *tls;
+	struct tls_context **tls;	/* per listener, shared between equal
+					 * policies (contexts.c) */
 
 	struct listener *listeners;	/* one per [listener NAME] */
 	size_t listener_count;

@@ -198,10 +198,13 @@ set_versions(struct build *b, WOLFSSL_CTX *ctx, const char *listener)
 {
 	const struct config_policy *p = b->effective;
 	struct tls_versions_available available;
+	unsigned missing;
 
 	tls_versions_linked(&available);
-	b->error_count += tls_versions_check(p, &available, listener,
-	    b->errors);
+	missing = tls_versions_check(p, &available, listener, b->errors);
+	b->error_count += missing;
+	if (missing > 0)
+		return;
 
 	if (wolfSSL_CTX_set_max_proto_version(ctx, p->max_version) !=
 	    WOLFSSL_SUCCESS)

@@ -67,28 +67,36 @@ check_hostname(struct config_loader *loader)
 static void
 check_global(struct config_loader *loader)
 {
-	unsigned group_line =
-	    line_of(loader, CONFIG_SECTION_GLOBAL, "group", 0);
+	const struct config_key_use *group = config_key_use(loader,
+	    config_find_key(CONFIG_SECTION_GLOBAL, "group"), 0);
 
 	check_hostname(loader);
 
-	if (group_line != 0 &&
+	if (group->line != 0 &&
 	    line_of(loader, CONFIG_SECTION_GLOBAL, "user", 0) == 0)
-		config_error(loader, group_line, "group without user (allowed: "
-		    "set user as well, or remove group)");
+		config_error_in(loader, group->file, group->line, "group "
+		    "without user (allowed: set user as well, or remove group)");
 }
 
 /* Reports a missing key at the line of its section header. */
 static void
 require_key(struct config_loader *loader, enum config_section section,
-    const char *name, unsigned section_line, const char *section_name,
-    size_t listener)
+    const char *name, const struct config_position *section_at,
+    const char *section_name, size_t listener)
 {
 	const struct config_key *key = config_find_key(section, name);
 
 	if (config_key_use(loader, key, listener)->line == 0)
-		config_error(loader, section_line, "missing %s in [%s] "
+		config_error_in(loader, section_at->file, section_at->line,
+		    "missing %s in [%s] "
 		    "(allowed: %s)", name, section_name, key->allowed);
+}
+
+static void
+set_default_file(struct config_position *at, const char *path)
+{
+	if (at->file == NULL)
+		at->file = path;
 }
 
 /* Returns whether the file gives the [tls] list key name, and rejects one
@@ -109,7 +117,8 @@ check_name_list(struct config_loader *loader, const char *name)
 			    sizeof(allowed));
 		else
 			snprintf(allowed, sizeof(allowed), "%s", key->allowed);
-		config_error(loader, use->line, "empty %s list (allowed: one "
+		config_error_in(loader, use->file, use->line, "empty %s list "
+		    "(allowed: one "
 		    "or more of %s)", name, allowed);
 	}
 	return true;
@@ -131,14 +140,15 @@ check_policy(struct config_loader *loader)
 		[CONFIG_POLICY_GROUPS] = check_name_list(loader, "groups"),
 	};
 
-	/* Settings left to the profile or a default keep line 0. */
-	policy->profile_at.file = path;
-	policy->min_version_at.file = path;
-	policy->max_version_at.file = path;
-	policy->ciphers_at.file = path;
-	policy->ciphersuites_at.file = path;
-	policy->groups_at.file = path;
-	policy->alpn_at.file = path;
+	/* Settings left to a default keep line 0 and name the config file;
+	 * those left to the profile name the profile's line. */
+	set_default_file(&policy->profile_at, path);
+	set_default_file(&policy->min_version_at, path);
+	set_default_file(&policy->max_version_at, path);
+	set_default_file(&policy->ciphers_at, path);
+	set_default_file(&policy->ciphersuites_at, path);
+	set_default_file(&policy->groups_at, path);
+	set_default_file(&policy->alpn_at, path);
 	config_policy_complete(loader, policy, given);
 	if (!check_name_list(loader, "alpn"))
 		policy->alpn = config_strdup(loader, CONFIG_DEFAULT_ALPN);
@@ -149,21 +159,24 @@ static void
 check_tls(struct config_loader *loader)
 {
 	struct config_tls *tls = &loader->cfg->tls;
-	unsigned section_line = loader->section_at[CONFIG_SECTION_TLS];
+	struct config_position section = {
+		loader->section_file[CONFIG_SECTION_TLS],
+		loader->section_at[CONFIG_SECTION_TLS],
+	};
 
-	if (section_line == 0) {
+	if (section.line == 0) {
 		config_error(loader, 0, "missing section [tls] (allowed: a "
 		    "[tls] section with certificate and key)");
 	} else {
 		require_key(loader, CONFIG_SECTION_TLS, "certificate",
-		    section_line, "tls", 0);
-		require_key(loader, CONFIG_SECTION_TLS, "key", section_line,
+		    &section, "tls", 0);
+		require_key(loader, CONFIG_SECTION_TLS, "key", &section,
 		    "tls", 0);
 	}
 	check_policy(loader);
 
-	tls->certificate_at.file = loader->cfg->path;
-	tls->key_at.file = loader->cfg->path;
+	set_default_file(&tls->certificate_at, loader->cfg->path);
+	set_default_file(&tls->key_at, loader->cfg->path);
 }
 
 /* Gives each listener its effective policy: its tls_profile, or a copy of
@@ -176,7 +189,7 @@ set_listener_policies(struct config_loader *loader)
 	for (size_t i = 0; i < cfg->listener_count; i++) {
 		struct config_listener *listener = &cfg->listeners[i];
 
-		listener->tls_profile_at.file = cfg->path;
+		set_default_file(&listener->tls_profile_at, cfg->path);
 		if (listener->tls_profile == CONFIG_PROFILE_INHERIT)
 			config_policy_copy(loader, &listener->policy,
 			    &cfg->tls.policy);
@@ -190,14 +203,17 @@ set_listener_policies(struct config_loader *loader)
 static void
 check_backend(struct config_loader *loader)
 {
-	unsigned section_line = loader->section_at[CONFIG_SECTION_BACKEND];
+	struct config_position section = {
+		loader->section_file[CONFIG_SECTION_BACKEND],
+		loader->section_at[CONFIG_SECTION_BACKEND],
+	};
 
-	if (section_line == 0)
+	if (section.line == 0)
 		config_error(loader, 0, "missing section [backend] (allowed: a "
 		    "[backend] section with address)");
 	else
 		require_key(loader, CONFIG_SECTION_BACKEND, "address",
-		    section_line, "backend", 0);
+		    &section, "backend", 0);
 }
 
 static void
@@ -222,11 +238,12 @@ check_listeners(struct config_loader *loader)
 		snprintf(section_name, sizeof(section_name), "listener %s",
 		    listener->name);
 		require_key(loader, CONFIG_SECTION_LISTENER, "mode",
-		    listener->at.line, section_name, i);
+		    &listener->at, section_name, i);
 		require_key(loader, CONFIG_SECTION_LISTENER, "listen",
-		    listener->at.line, section_name, i);
+		    &listener->at, section_name, i);
 		if (use->line != 0 && !use->has_value)
-			config_error(loader, use->line, "empty listen list "
+			config_error_in(loader, use->file, use->line,
+			    "empty listen list "
 			    "(allowed: %s)", listen->allowed);
 	}
 }

@@ -27,24 +27,43 @@ static const char *const section_names[CONFIG_SECTION_COUNT] = {
 
 #define ALLOWED_SECTIONS "[global], [tls], [backend], [listener NAME]"
 
+static void
+report_error(struct config_loader *loader, const char *file, unsigned line,
+    const char *format, va_list ap)
+{
+	loader->error_count++;
+	if (loader->errors == NULL)
+		return;
+
+	if (line > 0)
+		fprintf(loader->errors, "%s:%u: ", file, line);
+	else
+		fprintf(loader->errors, "%s: ", file);
+	vfprintf(loader->errors, format, ap);
+	fputc('\n', loader->errors);
+}
+
 void
 config_error(struct config_loader *loader, unsigned line, const char *format,
     ...)
 {
 	va_list ap;
 
-	loader->error_count++;
-	if (loader->errors == NULL)
-		return;
-
-	if (line > 0)
-		fprintf(loader->errors, "%s:%u: ", loader->path, line);
-	else
-		fprintf(loader->errors, "%s: ", loader->path);
 	va_start(ap, format);
-	vfprintf(loader->errors, format, ap);
+	report_error(loader, loader->path, line, format, ap);
 	va_end(ap);
-	fputc('\n', loader->errors);
+}
+
+void
+config_error_in(struct config_loader *loader, const char *file,
+    unsigned line, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	report_error(loader, file != NULL ? file : loader->cfg->path, line,
+	    format, ap);
+	va_end(ap);
 }
 
 char *
@@ -155,7 +174,7 @@ add_listener(struct config_loader *loader, const char *name, unsigned line)
 	listeners[count - 1].name = strdup(name);
 	if (listeners[count - 1].name == NULL)
 		return false;
-	listeners[count - 1].at.file = cfg->path;
+	listeners[count - 1].at.file = loader->path;
 	listeners[count - 1].at.line = line;
 	cfg->listener_count = count;
 	return true;
@@ -216,12 +235,19 @@ enter_section(void *context, const char *name, unsigned line)
 	for (int s = CONFIG_SECTION_GLOBAL; s < CONFIG_SECTION_LISTENER; s++) {
 		if (strcmp(name, section_names[s]) != 0)
 			continue;
-		if (loader->section_at[s] != 0)
+		if (loader->section_at[s] != 0 &&
+		    loader->section_file[s] == loader->path) {
 			config_error(loader, line, "duplicate section [%s] "
 			    "(first at line %u; merge the two)", name,
 			    loader->section_at[s]);
-		else
+		} else if (loader->section_at[s] != 0) {
+			config_error(loader, line, "duplicate section [%s] "
+			    "(first at %s:%u; merge the two)", name,
+			    loader->section_file[s], loader->section_at[s]);
+		} else {
 			loader->section_at[s] = line;
+			loader->section_file[s] = loader->path;
+		}
 		loader->section = (enum config_section)s;
 		return;
 	}
@@ -333,6 +359,10 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	loader->key = NULL;
+	if (strcmp(name, "include") == 0) {
+		config_include(loader, value, line);
+		return;
+	}
 	if (loader->section == CONFIG_SECTION_SKIPPED)
 		return;
 
@@ -348,6 +378,7 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 		return;
 	}
 	use->line = line;
+	use->file = loader->path;
 	loader->key = key;
 
 	if (key->position_offset != CONFIG_NO_POSITION) {
@@ -355,7 +386,7 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 		    ((char *)config_section_struct(loader, key->section) +
 		    key->position_offset);
 
-		at->file = loader->cfg->path;
+		at->file = loader->path;
 		at->line = line;
 	}
 
@@ -419,8 +450,8 @@ static const struct ini_reader_events reader_events = {
 	.error = report_syntax_error,
 };
 
-static void
-parse_file(struct config_loader *loader, FILE *file)
+void
+config_parse_file(struct config_loader *loader, FILE *file)
 {
 	int result;
 
@@ -458,6 +489,10 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 		loader.out_of_memory = true;
 		goto out;
 	}
+	loader.path = cfg->path;
+	/* An unresolvable path fails at fopen() below with its own error. */
+	loader.reading[0] = realpath(path, NULL);
+	loader.depth = 1;
 
 	file = fopen(path, "re");
 	if (file == NULL) {
@@ -469,7 +504,7 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 		fclose(file);
 		goto out;
 	}
-	parse_file(&loader, file);
+	config_parse_file(&loader, file);
 	fclose(file);
 
 	config_check(&loader);
@@ -478,6 +513,7 @@ out:
 	if (loader.out_of_memory)
 		config_error(&loader, 0, "out of memory");
 	free(loader.key_uses);
+	free(loader.reading[0]);
 	return loader.error_count;
 }
 
@@ -485,6 +521,9 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->path);
+	for (size_t i = 0; i < cfg->include_count; i++)
+		free(cfg->includes[i]);
+	free(cfg->includes);
 	free(cfg->global.hostname);
 	free(cfg->global.user);
 	free(cfg->global.group);

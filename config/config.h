@@ -9,6 +9,8 @@
  *
  * The file has the sections [global], [tls], [backend] (required) and one or
  * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.').
+ * "include = FILE", at the top or in any section, reads FILE in place
+ * (config/include.c); positions then name FILE.
  * Section and key names are case-sensitive; an unknown section or key, a
  * section or key given twice and a missing required key are errors.  Lines
  * are "key = value" (':' is no separator), comments start with ';' or '#',
@@ -25,7 +27,9 @@
  *   certificate, key  paths of readable regular files, opened now, as the
  *                 user that starts subtls; relative paths are relative to
  *                 the working directory
- *   min_version   TLS1.2 or TLS1.3 (also TLSv1.2, TLSv1.3)
+ *   profile       modern, intermediate or legacy (config/profiles.c)
+ *   min_version, max_version  TLS1.0 to TLS1.3 (also TLSv1.2, ...); below
+ *                 TLS1.2 only with profile legacy
  *   ciphers, ciphersuites, groups  names from the arrays below, in any case,
  *                 separated by ':', ',' or blanks; aliases (TLS13-AES128-...,
  *                 secp256r1, prime256v1, ...) are stored under the
@@ -183,6 +187,9 @@ struct config_listener {
 
 struct config {
 	char *path;			/* the file given to config_load() */
+	char **includes;		/* paths of the included files, as
+					 * positions name them */
+	size_t include_count;
 	struct config_global global;
 	struct config_tls tls;
 	struct config_backend backend;

@@ -401,7 +401,7 @@ add_listen_address(struct config_loader *loader,
 			listener->addresses = grown;
 		return;
 	}
-	address.at.file = loader->cfg->path;
+	address.at.file = loader->path;
 	address.at.line = current_line(loader);
 	grown[listener->address_count++] = address;
 	listener->addresses = grown;

@@ -69,13 +69,18 @@ extern const struct config_key config_keys[];
 extern const size_t config_key_count;
 
 struct config_key_use {
+	const char *file;	/* of the key line (the config or an include) */
 	unsigned line;		/* of the key line, 0 if the key is absent */
 	bool has_value;		/* a line of it held more than separators */
 };
 
+/* Included files may include others up to this depth. */
+#define CONFIG_INCLUDE_DEPTH_MAX 8
+
 struct config_loader {
 	struct config *cfg;
-	const char *path;	/* for messages, even without cfg->path */
+	const char *path;	/* the file being read, for messages and
+				 * positions: cfg->path or an include */
 	FILE *errors;			/* NULL: count errors only */
 	unsigned error_count;
 	bool out_of_memory;		/* reported once, at the end */
@@ -83,6 +88,12 @@ struct config_loader {
 
 	enum config_section section;
 	unsigned section_at[CONFIG_SECTION_COUNT];	/* first header line */
+	const char *section_file[CONFIG_SECTION_COUNT];	/* and its file */
+
+	/* The files being read, outermost first, as realpath() returns them,
+	 * to reject an include loop. */
+	char *reading[CONFIG_INCLUDE_DEPTH_MAX + 1];
+	unsigned depth;		/* entries of reading[] in use */
 	size_t listener;		/* index of the current listener */
 
 	/* The key of the last key line, or NULL when that line was not
@@ -99,6 +110,20 @@ struct config_loader {
 __attribute__((format(printf, 3, 4)))
 void config_error(struct config_loader *loader, unsigned line,
     const char *format, ...);
+
+/* Like config_error() for a line of file, which may be an included file;
+ * file NULL means the config file itself. */
+__attribute__((format(printf, 4, 5)))
+void config_error_in(struct config_loader *loader, const char *file,
+    unsigned line, const char *format, ...);
+
+/* Reads file, already open, with the current loader->path (config.c). */
+void config_parse_file(struct config_loader *loader, FILE *file);
+
+/* Reads the file that "include = value" names at line of the current file
+ * (config.c). */
+void config_include(struct config_loader *loader, const char *value,
+    unsigned line);
 
 /* Returns the key of section named name, or NULL. */
 const struct config_key *config_find_key(enum config_section section,

@@ -124,7 +124,8 @@ config_policy_check(struct config_loader *loader,
 	bool legacy = policy->profile == CONFIG_PROFILE_LEGACY;
 
 	if (policy->max_version < policy->min_version)
-		config_error(loader, policy->max_version_at.line,
+		config_error_in(loader, policy->max_version_at.file,
+		    policy->max_version_at.line,
 		    "max_version %s is below min_version %s (allowed: "
 		    "max_version at least min_version)",
 		    config_tls_version_name(policy->max_version),
@@ -133,7 +134,8 @@ config_policy_check(struct config_loader *loader,
 		return;
 
 	if (policy->min_version < CONFIG_TLS1_2)
-		config_error(loader, policy->min_version_at.line,
+		config_error_in(loader, policy->min_version_at.file,
+		    policy->min_version_at.line,
 		    "min_version %s needs profile = legacy (allowed: TLS1.2, "
 		    "TLS1.3; or set profile = legacy)",
 		    config_tls_version_name(policy->min_version));
@@ -142,7 +144,8 @@ config_policy_check(struct config_loader *loader,
 		size_t length = strcspn(p, ":");
 
 		if (is_legacy_cipher(p, length))
-			config_error(loader, policy->ciphers_at.line,
+			config_error_in(loader, policy->ciphers_at.file,
+			    policy->ciphers_at.line,
 			    "cipher \"%.*s\" needs profile = legacy "
 			    "(allowed: the AEAD ciphers, or set profile = "
 			    "legacy)", (int)length, p);

@@ -93,9 +93,9 @@ enum config_profile {
 };
 
 /*
- * A TLS policy: the profile and the settings that override it.  [tls] holds
- * the policy of every listener; a listener with tls_profile gets a copy of
- * that profile instead (config/profiles.c).  Positions with line 0 mean
+ * A TLS policy: the profile and the settings that override it.  The [tls]
+ * policy applies to every listener without tls_profile, and a listener with
+ * tls_profile gets a copy of that profile instead (config/profiles.c).  Positions with line 0 mean
  * "from the profile"; profile_at names the line that chose the profile.
  */
 struct config_policy {

@@ -2,10 +2,10 @@
  * The TLS profiles and how a policy is completed from them.
  *
  * The profiles follow Mozilla's server-side TLS recommendations, version 5.7
- * (https://wiki.mozilla.org/Security/Server_Side_TLS), with two changes:
- * no finite-field DHE suites in any profile, because every client that
- * supports DHE also supports ECDHE, and profile legacy drops Mozilla's
- * "old" suites without forward secrecy (static RSA key exchange, 3DES).
+ * (https://wiki.mozilla.org/Security/Server_Side_TLS), with two changes.
+ * No profile has finite-field DHE suites, because every client that
+ * supports DHE also supports ECDHE.  Profile legacy drops Mozilla's "old"
+ * suites without forward secrecy (static RSA key exchange, 3DES).
  *
  *   modern        TLS 1.3 only
  *   intermediate  TLS 1.2 and 1.3, ECDHE with AEAD (the default)
@@ -114,7 +114,7 @@ config_policy_complete(struct config_loader *loader,
 
 /*
  * Rejects what only profile legacy may weaken: versions below TLS 1.2 and
- * the CBC suites.  A policy that asks for them without the profile is more
+ * the CBC suites.  A policy that requests them without the profile is more
  * likely a copied line than a decision, so the file has to say "legacy".
  */
 void

@@ -1,7 +1,7 @@
 /*
  * One TLS context per distinct listener policy.  Listeners with equal
- * effective policies share a context, so a config with one [tls] policy
- * still builds one context, as before per-listener policies existed.
+ * effective policies share a context, so a config without tls_profile
+ * builds a single context.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 """ALPN against ALPACA: a client that offers only other protocols is refused.
 
-RFC 7301 section 3.2: the server answers with the no_application_protocol
+RFC 7301 section 3.2: the server sends the no_application_protocol
 alert (120).  A client without ALPN, as most mail clients are, is served,
 and one that offers smtp gets it.
 """

@@ -1,7 +1,7 @@
 /*
- * "include = FILE" reads another file in place: relative paths are relative
- * to the including file, errors inside it name that file and its line, the
- * including file goes on in its own section afterwards, and loops and
+ * "include = FILE" reads another file in place.  Relative paths are relative
+ * to the including file, and errors inside it name that file and its line.
+ * The including file goes on in its own section afterwards.  Loops and
  * nesting deeper than CONFIG_INCLUDE_DEPTH_MAX are errors.
  */
 #include "test/unit/config/config_test.h"

@@ -347,7 +347,9 @@ tls_context_free(struct tls_context *tc)
 }
 
 /* Writes the suites of one protocol family from wolfSSL's list, which is
- * in server preference order. */
+ * in server preference order.  wolfSSL_CIPHER_get_name() returns IANA names
+ * in one build and wolfSSL's own in the other, so each name goes through its
+ * suite bytes to the IANA name, which both builds then print alike. */
 static void
 print_suites(FILE *out, WOLF_STACK_OF(WOLFSSL_CIPHER) *suites, bool tls13)
 {
@@ -358,12 +360,26 @@ print_suites(FILE *out, WOLF_STACK_OF(WOLFSSL_CIPHER) *suites, bool tls13)
 	for (int i = 0; i < count; i++) {
 		const char *name = wolfSSL_CIPHER_get_name(
 		    wolfSSL_sk_SSL_CIPHER_value(suites, i));
+		const char *iana = NULL;
+		unsigned char suite0 = 0, suite = 0;
+		int flags = 0;
 
-		/* IANA names: only TLS 1.2 and older suites name their key
-		 * exchange ("TLS_ECDHE_RSA_WITH_..."). */
-		if ((strstr(name, "_WITH_") == NULL) != tls13)
+		bool is_tls13;
+
+		/* TLS 1.3 suites are 0x13,0x0X (RFC 8446 appendix B.4).  A name
+		 * that wolfSSL cannot look up is an IANA name already, and only
+		 * TLS 1.2 and older IANA names contain "_WITH_". */
+		if (wolfSSL_get_cipher_suite_from_name(name, &suite0, &suite,
+		    &flags) == 0) {
+			iana = wolfSSL_get_cipher_name_iana_from_suite(suite0,
+			    suite);
+			is_tls13 = suite0 == 0x13;
+		} else {
+			is_tls13 = strstr(name, "_WITH_") == NULL;
+		}
+		if (is_tls13 != tls13)
 			continue;
-		fprintf(out, "\n;     %s", name);
+		fprintf(out, "\n;     %s", iana != NULL ? iana : name);
 		any = true;
 	}
 	fprintf(out, "%s\n", any ? "" : " none");

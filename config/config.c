@@ -359,8 +359,10 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	loader->key = NULL;
+	loader->after_include = false;
 	if (strcmp(name, "include") == 0) {
 		config_include(loader, value, line);
+		loader->after_include = true;
 		return;
 	}
 	if (loader->section == CONFIG_SECTION_SKIPPED)
@@ -373,8 +375,13 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	}
 	use = key_slot(loader, key, loader->listener);
 	if (use->line != 0) {
-		config_error(loader, line, "duplicate key %s (first at line "
-		    "%u)", config_quote(quoted, name), use->line);
+		if (use->file == loader->path)
+			config_error(loader, line, "duplicate key %s (first at "
+			    "line %u)", config_quote(quoted, name), use->line);
+		else
+			config_error(loader, line, "duplicate key %s (first at "
+			    "%s:%u)", config_quote(quoted, name), use->file,
+			    use->line);
 		return;
 	}
 	use->line = line;
@@ -408,6 +415,13 @@ continue_key(struct config_loader *loader, const char *value)
 	char lists[100];
 	size_t used = 0;
 
+	if (key == NULL && loader->after_include) {
+		config_error(loader, loader->reader.line, "indented line "
+		    "continues include, which takes a single file (allowed: "
+		    "one include line per file)");
+		loader->after_include = false;
+		return;
+	}
 	if (key == NULL)
 		return;
 	if (key->is_list) {

@@ -99,6 +99,7 @@ struct config_loader {
 	/* The key of the last key line, or NULL when that line was not
 	 * accepted: continuation lines go to it. */
 	const struct config_key *key;
+	bool after_include;	/* the last key line was an include */
 
 	/* Uses of the keys: config_key_count entries for [global], [tls] and
 	 * [backend], then as many per listener. */

@@ -87,6 +87,22 @@ test_errors_name_the_included_file(void)
 	    "certificate, key, profile, min_version, max_version, ciphers, "
 	    "ciphersuites, groups, prefer_server_ciphers, alpn)\n");
 
+	write_free("repeated.ini", "key = @DIR@/key.pem\n");
+	config_test_expect_errors("key in both files",
+	    MAIN_WITH_INCLUDE("repeated.ini"),
+	    "@FILE@:5: duplicate key \"key\" (first at @DIR@/repeated.ini:1)\n");
+
+	write_free("empty.ini", "; nothing\n");
+	config_test_expect_errors("indented line after include",
+	    "[tls]\n"
+	    "certificate = @DIR@/cert.pem\n"
+	    "include = empty.ini\n"
+	    "    other.ini\n"
+	    "key = @DIR@/key.pem\n"
+	    CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
+	    "@FILE@:4: indented line continues include, which takes a single "
+	    "file (allowed: one include line per file)\n");
+
 	config_test_expect_errors("missing include",
 	    MAIN_WITH_INCLUDE("missing.ini"),
 	    "@FILE@:4: include \"missing.ini\": cannot open "

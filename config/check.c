@@ -24,11 +24,12 @@ config_set_defaults(struct config *cfg)
 	cfg->global.drain_timeout_ms = 60 * 1000;
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
-	cfg->tls.min_version = CONFIG_TLS1_2;
 	/* Mobile clients that reconnect through the day resume for 12 h. */
 	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
 	cfg->tls.expiry_warning_ms = 14ULL * 24 * 3600 * 1000;
 	cfg->tls.verify_client = CONFIG_VERIFY_CLIENT_OFF;
+	cfg->tls.policy.profile = CONFIG_PROFILE_INTERMEDIATE;
+	cfg->tls.policy.prefer_server_ciphers = 1;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
 }
@@ -71,51 +72,92 @@ check_hostname(struct config_loader *loader)
 static void
 check_global(struct config_loader *loader)
 {
-	unsigned group_line =
-	    line_of(loader, CONFIG_SECTION_GLOBAL, "group", 0);
+	const struct config_key_use *group = config_key_use(loader,
+	    config_find_key(CONFIG_SECTION_GLOBAL, "group"), 0);
 
 	check_hostname(loader);
 
-	if (group_line != 0 &&
+	if (group->line != 0 &&
 	    line_of(loader, CONFIG_SECTION_GLOBAL, "user", 0) == 0)
-		config_error(loader, group_line, "group without user (allowed: "
-		    "set user as well, or remove group)");
+		config_error_in(loader, group->file, group->line, "group "
+		    "without user (allowed: set user as well, or remove group)");
 }
 
 /* Reports a missing key at the line of its section header. */
 static void
 require_key(struct config_loader *loader, enum config_section section,
-    const char *name, unsigned section_line, const char *section_name,
-    size_t listener)
+    const char *name, const struct config_position *section_at,
+    const char *section_name, size_t listener)
 {
 	const struct config_key *key = config_find_key(section, name);
 
 	if (config_key_use(loader, key, listener)->line == 0)
-		config_error(loader, section_line, "missing %s in [%s] "
+		config_error_in(loader, section_at->file, section_at->line,
+		    "missing %s in [%s] "
 		    "(allowed: %s)", name, section_name, key->allowed);
 }
 
-/* Sets a list that the file lacks to its default, and rejects one that it
- * gives without names. */
 static void
-complete_name_list(struct config_loader *loader, const char *name,
-    char **field, const char *fallback)
+set_default_file(struct config_position *at, const char *path)
+{
+	if (at->file == NULL)
+		at->file = path;
+}
+
+/* Returns whether the file gives the [tls] list key name, and rejects one
+ * that it gives without names. */
+static bool
+check_name_list(struct config_loader *loader, const char *name)
 {
 	const struct config_key *key =
 	    config_find_key(CONFIG_SECTION_TLS, name);
 	const struct config_key_use *use = config_key_use(loader, key, 0);
-	char allowed[256];
+	char allowed[512];
 
-	if (use->line == 0) {
-		*field = config_strdup(loader, fallback);
-		return;
-	}
+	if (use->line == 0)
+		return false;
 	if (!use->has_value) {
-		config_vocabulary_list(key->vocabulary, allowed,
-		    sizeof(allowed));
-		config_error(loader, use->line, "empty %s list (allowed: one "
+		if (key->vocabulary != NULL)
+			config_vocabulary_list(key->vocabulary, allowed,
+			    sizeof(allowed));
+		else
+			snprintf(allowed, sizeof(allowed), "%s", key->allowed);
+		config_error_in(loader, use->file, use->line, "empty %s list "
+		    "(allowed: one "
 		    "or more of %s)", name, allowed);
 	}
+	return true;
+}
+
+static void
+check_policy(struct config_loader *loader)
+{
+	struct config_policy *policy = &loader->cfg->tls.policy;
+	const char *path = loader->cfg->path;
+	bool given[CONFIG_POLICY_SETTINGS] = {
+		/* An invalid version, already reported, stays 0: the
+		 * profile's then keeps the later checks quiet. */
+		[CONFIG_POLICY_MIN_VERSION] = policy->min_version != 0,
+		[CONFIG_POLICY_MAX_VERSION] = policy->max_version != 0,
+		[CONFIG_POLICY_CIPHERS] = check_name_list(loader, "ciphers"),
+		[CONFIG_POLICY_CIPHERSUITES] = check_name_list(loader,
+		    "ciphersuites"),
+		[CONFIG_POLICY_GROUPS] = check_name_list(loader, "groups"),
+	};
+
+	/* Settings left to a default keep line 0 and name the config file;
+	 * those left to the profile name the profile's line. */
+	set_default_file(&policy->profile_at, path);
+	set_default_file(&policy->min_version_at, path);
+	set_default_file(&policy->max_version_at, path);
+	set_default_file(&policy->ciphers_at, path);
+	set_default_file(&policy->ciphersuites_at, path);
+	set_default_file(&policy->groups_at, path);
+	set_default_file(&policy->alpn_at, path);
+	config_policy_complete(loader, policy, given);
+	if (!check_name_list(loader, "alpn"))
+		policy->alpn = config_strdup(loader, CONFIG_DEFAULT_ALPN);
+	config_policy_check(loader, policy);
 }
 
 /*
@@ -166,51 +208,70 @@ static void
 check_tls(struct config_loader *loader)
 {
 	struct config_tls *tls = &loader->cfg->tls;
-	unsigned section_line = loader->section_at[CONFIG_SECTION_TLS];
+	struct config_position section = {
+		loader->section_file[CONFIG_SECTION_TLS],
+		loader->section_at[CONFIG_SECTION_TLS],
+	};
 
-	if (section_line == 0) {
+	if (section.line == 0) {
 		config_error(loader, 0, "missing section [tls] (allowed: a "
 		    "[tls] section with certificate and key)");
 	} else {
 		require_key(loader, CONFIG_SECTION_TLS, "certificate",
-		    section_line, "tls", 0);
+		    &section, "tls", 0);
 		check_pairs(loader, &tls->certificates);
 	}
 	if (tls->verify_client != CONFIG_VERIFY_CLIENT_OFF &&
 	    tls->client_ca == NULL)
 		config_error(loader, tls->verify_client_at.line,
-		    "verify_client %s without client_ca (allowed: client_ca = FILE with the "
-		    "CA certificates that issue client certificates)",
+		    "verify_client %s without client_ca (allowed: client_ca = "
+		    "FILE with the CA certificates that issue client "
+		    "certificates)",
 		    tls->verify_client == CONFIG_VERIFY_CLIENT_REQUIRE ?
 		    "require" : "optional");
-
-	complete_name_list(loader, "ciphers", &tls->ciphers,
-	    CONFIG_DEFAULT_CIPHERS);
-	complete_name_list(loader, "ciphersuites", &tls->ciphersuites,
-	    CONFIG_DEFAULT_CIPHERSUITES);
-	complete_name_list(loader, "groups", &tls->groups,
-	    CONFIG_DEFAULT_GROUPS);
+	check_policy(loader);
 
 	/* Settings left at their default keep line 0. */
-	tls->client_ca_at.file = loader->cfg->path;
-	tls->verify_client_at.file = loader->cfg->path;
-	tls->min_version_at.file = loader->cfg->path;
-	tls->ciphers_at.file = loader->cfg->path;
-	tls->ciphersuites_at.file = loader->cfg->path;
-	tls->groups_at.file = loader->cfg->path;
+	set_default_file(&tls->client_ca_at, loader->cfg->path);
+	set_default_file(&tls->verify_client_at, loader->cfg->path);
+	set_default_file(&tls->ticket_key_file_at, loader->cfg->path);
+}
+
+/* Gives each listener its effective policy: its tls_profile, or a copy of
+ * the [tls] policy. */
+static void
+set_listener_policies(struct config_loader *loader)
+{
+	struct config *cfg = loader->cfg;
+
+	for (size_t i = 0; i < cfg->listener_count; i++) {
+		struct config_listener *listener = &cfg->listeners[i];
+
+		set_default_file(&listener->tls_profile_at, cfg->path);
+		if (listener->tls_profile == CONFIG_PROFILE_INHERIT)
+			config_policy_copy(loader, &listener->policy,
+			    &cfg->tls.policy);
+		else
+			config_policy_from_profile(loader, &listener->policy,
+			    listener->tls_profile, &listener->tls_profile_at,
+			    &cfg->tls.policy);
+	}
 }
 
 static void
 check_backend(struct config_loader *loader)
 {
-	unsigned section_line = loader->section_at[CONFIG_SECTION_BACKEND];
+	struct config_position section = {
+		loader->section_file[CONFIG_SECTION_BACKEND],
+		loader->section_at[CONFIG_SECTION_BACKEND],
+	};
 
-	if (section_line == 0)
+	if (section.line == 0)
 		config_error(loader, 0, "missing section [backend] (allowed: a "
 		    "[backend] section with address)");
 	else
 		require_key(loader, CONFIG_SECTION_BACKEND, "address",
-		    section_line, "backend", 0);
+		    &section, "backend", 0);
 }
 
 static void
@@ -235,11 +296,12 @@ check_listeners(struct config_loader *loader)
 		snprintf(section_name, sizeof(section_name), "listener %s",
 		    listener->name);
 		require_key(loader, CONFIG_SECTION_LISTENER, "mode",
-		    listener->at.line, section_name, i);
+		    &listener->at, section_name, i);
 		require_key(loader, CONFIG_SECTION_LISTENER, "listen",
-		    listener->at.line, section_name, i);
+		    &listener->at, section_name, i);
 		if (use->line != 0 && !use->has_value)
-			config_error(loader, use->line, "empty listen list "
+			config_error_in(loader, use->file, use->line,
+			    "empty listen list "
 			    "(allowed: %s)", listen->allowed);
 	}
 }
@@ -347,5 +409,6 @@ config_check(struct config_loader *loader)
 	check_backend(loader);
 	check_listeners(loader);
 	check_overlapping_addresses(loader);
+	set_listener_policies(loader);
 	set_ipv6_only(loader->cfg);
 }

@@ -30,24 +30,43 @@ static const char *const section_names[CONFIG_SECTION_COUNT] = {
 #define ALLOWED_SECTIONS \
 	"[global], [tls], [backend], [listener NAME], [sni NAME]"
 
+static void
+report_error(struct config_loader *loader, const char *file, unsigned line,
+    const char *format, va_list ap)
+{
+	loader->error_count++;
+	if (loader->errors == NULL)
+		return;
+
+	if (line > 0)
+		fprintf(loader->errors, "%s:%u: ", file, line);
+	else
+		fprintf(loader->errors, "%s: ", file);
+	vfprintf(loader->errors, format, ap);
+	fputc('\n', loader->errors);
+}
+
 void
 config_error(struct config_loader *loader, unsigned line, const char *format,
     ...)
 {
 	va_list ap;
 
-	loader->error_count++;
-	if (loader->errors == NULL)
-		return;
-
-	if (line > 0)
-		fprintf(loader->errors, "%s:%u: ", loader->path, line);
-	else
-		fprintf(loader->errors, "%s: ", loader->path);
 	va_start(ap, format);
-	vfprintf(loader->errors, format, ap);
+	report_error(loader, loader->path, line, format, ap);
 	va_end(ap);
-	fputc('\n', loader->errors);
+}
+
+void
+config_error_in(struct config_loader *loader, const char *file,
+    unsigned line, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	report_error(loader, file != NULL ? file : loader->cfg->path, line,
+	    format, ap);
+	va_end(ap);
 }
 
 char *
@@ -160,7 +179,7 @@ add_listener(struct config_loader *loader, const char *name, unsigned line)
 	listeners[count - 1].name = strdup(name);
 	if (listeners[count - 1].name == NULL)
 		return false;
-	listeners[count - 1].at.file = cfg->path;
+	listeners[count - 1].at.file = loader->path;
 	listeners[count - 1].at.line = line;
 	cfg->listener_count = count;
 	return true;
@@ -287,12 +306,19 @@ enter_section(void *context, const char *name, unsigned line)
 	for (int s = CONFIG_SECTION_GLOBAL; s < CONFIG_SECTION_LISTENER; s++) {
 		if (strcmp(name, section_names[s]) != 0)
 			continue;
-		if (loader->section_at[s] != 0)
+		if (loader->section_at[s] != 0 &&
+		    loader->section_file[s] == loader->path) {
 			config_error(loader, line, "duplicate section [%s] "
 			    "(first at line %u; merge the two)", name,
 			    loader->section_at[s]);
-		else
+		} else if (loader->section_at[s] != 0) {
+			config_error(loader, line, "duplicate section [%s] "
+			    "(first at %s:%u; merge the two)", name,
+			    loader->section_file[s], loader->section_at[s]);
+		} else {
 			loader->section_at[s] = line;
+			loader->section_file[s] = loader->path;
+		}
 		loader->section = (enum config_section)s;
 		return;
 	}
@@ -348,7 +374,7 @@ report_unknown_key(struct config_loader *loader, const char *name,
 	const struct config_key *elsewhere = NULL;
 	char quoted[CONFIG_QUOTE_SIZE];
 	char here[40];
-	char allowed[200];
+	char allowed[512];
 
 	for (size_t i = 0; i < config_key_count && elsewhere == NULL; i++) {
 		if (strcmp(config_keys[i].name, name) == 0)
@@ -404,6 +430,12 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	loader->key = NULL;
+	loader->after_include = false;
+	if (strcmp(name, "include") == 0) {
+		config_include(loader, value, line);
+		loader->after_include = true;
+		return;
+	}
 	if (loader->section == CONFIG_SECTION_SKIPPED)
 		return;
 
@@ -414,12 +446,19 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	}
 	use = key_slot(loader, key, loader->listener);
 	if (use->line != 0 && !key->repeats) {
-		config_error(loader, line, "duplicate key %s (first at line "
-		    "%u)", config_quote(quoted, name), use->line);
+		if (use->file == loader->path)
+			config_error(loader, line, "duplicate key %s (first at "
+			    "line %u)", config_quote(quoted, name), use->line);
+		else
+			config_error(loader, line, "duplicate key %s (first at "
+			    "%s:%u)", config_quote(quoted, name), use->file,
+			    use->line);
 		return;
 	}
-	if (use->line == 0)
+	if (use->line == 0) {
 		use->line = line;
+		use->file = loader->path;
+	}
 	loader->key = key;
 
 	if (key->position_offset != CONFIG_NO_POSITION) {
@@ -427,7 +466,7 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 		    ((char *)config_section_struct(loader, key->section) +
 		    key->position_offset);
 
-		at->file = loader->cfg->path;
+		at->file = loader->path;
 		at->line = line;
 	}
 
@@ -449,6 +488,13 @@ continue_key(struct config_loader *loader, const char *value)
 	char lists[100];
 	size_t used = 0;
 
+	if (key == NULL && loader->after_include) {
+		config_error(loader, loader->reader.line, "indented line "
+		    "continues include, which takes a single file (allowed: "
+		    "one include line per file)");
+		loader->after_include = false;
+		return;
+	}
 	if (key == NULL)
 		return;
 	if (key->is_list) {
@@ -491,8 +537,8 @@ static const struct ini_reader_events reader_events = {
 	.error = report_syntax_error,
 };
 
-static void
-parse_file(struct config_loader *loader, FILE *file)
+void
+config_parse_file(struct config_loader *loader, FILE *file)
 {
 	int result;
 
@@ -530,6 +576,10 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 		loader.out_of_memory = true;
 		goto out;
 	}
+	loader.path = cfg->path;
+	/* An unresolvable path fails at fopen() below with its own error. */
+	loader.reading[0] = realpath(path, NULL);
+	loader.depth = 1;
 
 	file = fopen(path, "re");
 	if (file == NULL) {
@@ -541,7 +591,7 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 		fclose(file);
 		goto out;
 	}
-	parse_file(&loader, file);
+	config_parse_file(&loader, file);
 	fclose(file);
 
 	config_check(&loader);
@@ -550,6 +600,7 @@ out:
 	if (loader.out_of_memory)
 		config_error(&loader, 0, "out of memory");
 	free(loader.key_uses);
+	free(loader.reading[0]);
 	return loader.error_count;
 }
 
@@ -568,6 +619,9 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->path);
+	for (size_t i = 0; i < cfg->include_count; i++)
+		free(cfg->includes[i]);
+	free(cfg->includes);
 	free(cfg->global.hostname);
 	free(cfg->global.user);
 	free(cfg->global.group);
@@ -578,9 +632,7 @@ config_free(struct config *cfg)
 		free_certificates(&cfg->tls.snis[i].certificates);
 	}
 	free(cfg->tls.snis);
-	free(cfg->tls.ciphers);
-	free(cfg->tls.ciphersuites);
-	free(cfg->tls.groups);
+	config_policy_free(&cfg->tls.policy);
 	free(cfg->tls.ticket_key_file);
 	free(cfg->backend.address);
 	free(cfg->backend.unix_path);
@@ -592,6 +644,7 @@ config_free(struct config *cfg)
 			free(listener->addresses[j].text);
 		free(listener->addresses);
 		free(listener->name);
+		config_policy_free(&listener->policy);
 	}
 	free(cfg->listeners);
 

@@ -10,6 +10,8 @@
  * The file has the sections [global], [tls], [backend] (required), any
  * number of [sni NAME] (NAME: a host name or "*.domain") and one or
  * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.').
+ * "include = FILE", at the top or in any section, reads FILE in place
+ * (config/include.c); positions then name FILE.
  * Section and key names are case-sensitive; an unknown section or key, a
  * section or key given twice and a missing required key are errors.  Lines
  * are "key = value" (':' is no separator), comments start with ';' or '#',
@@ -30,7 +32,9 @@
  *                 certificate may repeat in [tls] and [sni NAME]; each key
  *                 and ocsp_response belongs to the certificate line above it
  *   expiry_warning  a duration as above, also in days ("14d"), 1 s to 3650 d
- *   min_version   TLS1.2 or TLS1.3 (also TLSv1.2, TLSv1.3)
+ *   profile       modern, intermediate or legacy (config/profiles.c)
+ *   min_version, max_version  TLS1.0 to TLS1.3 (also TLSv1.2, ...); below
+ *                 TLS1.2 only with profile legacy
  *   ciphers, ciphersuites, groups  names from the arrays below, in any case,
  *                 separated by ':', ',' or blanks; aliases (TLS13-AES128-...,
  *                 secp256r1, prime256v1, ...) are stored under the
@@ -80,6 +84,8 @@ struct config_global {
 };
 
 /* TLS protocol versions as on the wire. */
+#define CONFIG_TLS1_0 0x0301
+#define CONFIG_TLS1_1 0x0302
 #define CONFIG_TLS1_2 0x0303
 #define CONFIG_TLS1_3 0x0304
 
@@ -113,6 +119,41 @@ struct config_sni {
 	struct config_certificates certificates;
 };
 
+/* The starting points of a TLS policy (config/profiles.c lists them). */
+enum config_profile {
+	CONFIG_PROFILE_INHERIT,		/* a listener without tls_profile */
+	CONFIG_PROFILE_MODERN,
+	CONFIG_PROFILE_INTERMEDIATE,
+	CONFIG_PROFILE_LEGACY,
+};
+
+/*
+ * A TLS policy: the profile and the settings that override it.  The [tls]
+ * policy applies to every listener without tls_profile, and a listener with
+ * tls_profile gets a copy of that profile instead (config/profiles.c).
+ * Positions with line 0 mean "from the profile"; profile_at names the line
+ * that chose the profile.
+ */
+struct config_policy {
+	enum config_profile profile;	/* default intermediate */
+	struct config_position profile_at;
+	int min_version;		/* CONFIG_TLS1_0 to CONFIG_TLS1_3 */
+	struct config_position min_version_at;
+	int max_version;		/* at least min_version */
+	struct config_position max_version_at;
+	char *ciphers;			/* TLS 1.2 suites, OpenSSL names
+					 * joined by ':' */
+	struct config_position ciphers_at;
+	char *ciphersuites;		/* TLS 1.3 suites, IANA names
+					 * (TLS_AES_128_GCM_SHA256) joined by ':' */
+	struct config_position ciphersuites_at;
+	char *groups;			/* key exchange groups joined by ':' */
+	struct config_position groups_at;
+	int prefer_server_ciphers;	/* bool; default 1 (yes) */
+	char *alpn;			/* ALPN protocol ids joined by ':' */
+	struct config_position alpn_at;
+};
+
 struct config_tls {
 	/* The default certificates: for clients without SNI or with a name
 	 * that no [sni NAME] section lists. */
@@ -125,24 +166,17 @@ struct config_tls {
 	struct config_position verify_client_at;
 	struct config_sni *snis;	/* [sni NAME] sections, in file order */
 	size_t sni_count;
-	int min_version;		/* CONFIG_TLS1_2 (default) or _3 */
-	struct config_position min_version_at;
-	char *ciphers;			/* TLS 1.2 suites, OpenSSL names
-					 * joined by ':' */
-	struct config_position ciphers_at;
-	char *ciphersuites;		/* TLS 1.3 suites, IANA names
-					 * (TLS_AES_128_GCM_SHA256) joined by ':' */
-	struct config_position ciphersuites_at;
-	char *groups;			/* key exchange groups joined by ':' */
-	struct config_position groups_at;
+	struct config_policy policy;	/* for listeners without tls_profile */
 	uint64_t ticket_lifetime_ms;	/* default 12 h */
 	char *ticket_key_file;		/* NULL: random keys, rotated */
 	struct config_position ticket_key_file_at;
-	bool watch_files;		/* reload when the certificate, key or
-					 * ticket key file changes; default no */
+	bool watch_files;		/* reload when a certificate, key, OCSP
+					 * response, the client CA or the ticket
+					 * key file changes; default no */
 };
 
-/* Default policy: ECDHE with AEAD for TLS 1.2, the standard TLS 1.3 suites. */
+/* The default policy, profile intermediate: ECDHE with AEAD for TLS 1.2 and
+ * the standard TLS 1.3 suites. */
 #define CONFIG_DEFAULT_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
@@ -151,9 +185,12 @@ struct config_tls {
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
 	"TLS_CHACHA20_POLY1305_SHA256"
 #define CONFIG_DEFAULT_GROUPS "X25519:P-256:P-384"
+#define CONFIG_DEFAULT_ALPN "smtp"
 
-/* Names the config accepts; tls/ maps them onto wolfSSL. */
+/* Names the config accepts; tls/ maps them onto wolfSSL.  The legacy names
+ * (ECDHE with AES-CBC) are allowed only under profile legacy. */
 extern const char *const config_tls12_cipher_names[];	/* NULL-terminated */
+extern const char *const config_tls12_legacy_cipher_names[];
 extern const char *const config_tls13_suite_names[];
 extern const char *const config_group_names[];
 
@@ -192,10 +229,16 @@ struct config_listener {
 	enum config_listener_mode mode;
 	struct config_listen_address *addresses;
 	size_t address_count;
+	enum config_profile tls_profile;	/* INHERIT: the [tls] policy */
+	struct config_position tls_profile_at;
+	struct config_policy policy;	/* effective, filled by config_load() */
 };
 
 struct config {
 	char *path;			/* the file given to config_load() */
+	char **includes;		/* paths of the included files, as
+					 * positions name them */
+	size_t include_count;
 	struct config_global global;
 	struct config_tls tls;
 	struct config_backend backend;
@@ -233,5 +276,11 @@ bool config_parse_duration(const char *text, uint64_t *ms);
 const char *config_mode_name(enum config_listener_mode mode);
 const char *config_identity_name(enum config_identity identity);
 const char *config_tls_version_name(int version);
+const char *config_profile_name(enum config_profile profile);
+
+/* Returns whether two effective policies build the same TLS context, so
+ * that listeners with equal policies can share one. */
+bool config_policy_equal(const struct config_policy *a,
+    const struct config_policy *b);
 
 #endif

@@ -149,29 +149,6 @@ set_choice(struct config_loader *loader, const struct config_key *key,
 	report_invalid(loader, key, value);
 }
 
-static void
-set_min_version(struct config_loader *loader, const struct config_key *key,
-    const char *value)
-{
-	static const char *const older[] = {
-		"SSLv3", "TLS1", "TLSv1", "TLS1.0", "TLSv1.0", "TLS1.1",
-		"TLSv1.1", NULL,
-	};
-	char quoted[CONFIG_QUOTE_SIZE];
-
-	for (size_t i = 0; older[i] != NULL; i++) {
-		if (strcasecmp(value, older[i]) == 0) {
-			config_error(loader, current_line(loader),
-			    "min_version %s is not supported (allowed: %s; "
-			    "older versions will need an explicit legacy "
-			    "setting, which subtls does not have yet)",
-			    config_quote(quoted, value), key->allowed);
-			return;
-		}
-	}
-	set_choice(loader, key, value);
-}
-
 /* The file is opened as the user that starts subtls, before it drops
  * privileges, which is also when tls/ loads it.  O_NONBLOCK keeps a FIFO
  * from blocking the open.  Returns false after reporting a problem. */
@@ -382,7 +359,7 @@ report_unknown_name(struct config_loader *loader,
 {
 	const struct config_vocabulary *vocabulary = key->vocabulary;
 	char quoted[CONFIG_QUOTE_SIZE];
-	char allowed[256];
+	char allowed[512];
 
 	config_quote(quoted, name);
 	for (size_t i = 0; all_vocabularies[i] != NULL; i++) {
@@ -422,6 +399,34 @@ set_name_list(struct config_loader *loader, const struct config_key *key,
 		else if (!append_name(loader, field, name))
 			config_error(loader, current_line(loader),
 			    "%s listed twice in %s", config_quote(quoted, name),
+			    key->name);
+	}
+	free(copy);
+}
+
+/* Adds the ALPN protocol ids of one line (RFC 7301 section 3.1: 1 to 255
+ * bytes each).  wolfSSL takes the list joined by ',', so ids with ',' or
+ * ':' or blanks are not accepted. */
+static void
+set_alpn(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char **field = field_of(loader, key);
+	char quoted[CONFIG_QUOTE_SIZE];
+	char *copy = config_strdup(loader, value);
+	char *cursor = copy;
+	char *token;
+
+	while (copy != NULL && (token = next_token(&cursor, ":, \t")) != NULL) {
+		bool printable = strlen(token) <= 255;
+
+		for (const char *c = token; *c != '\0'; c++)
+			printable = printable && *c > ' ' && *c < 0x7f;
+		if (!printable)
+			report_invalid(loader, key, token);
+		else if (!append_name(loader, field, token))
+			config_error(loader, current_line(loader),
+			    "%s listed twice in %s", config_quote(quoted, token),
 			    key->name);
 	}
 	free(copy);
@@ -530,7 +535,7 @@ add_listen_address(struct config_loader *loader,
 			listener->addresses = grown;
 		return;
 	}
-	address.at.file = loader->cfg->path;
+	address.at.file = loader->path;
 	address.at.line = current_line(loader);
 	grown[listener->address_count++] = address;
 	listener->addresses = grown;
@@ -564,10 +569,16 @@ static const struct config_choice log_levels[] = {
 	{ NULL, 0 },
 };
 
-/* TLSv1.2 is OpenSSL's spelling (MinProtocol). */
+/* TLSv1.2 is OpenSSL's spelling (MinProtocol).  TLS 1.0 and 1.1 are
+ * accepted here and rejected by config_policy_check() unless the profile is
+ * legacy.  SSLv3 is not a choice at all (RFC 7568). */
 static const struct config_choice tls_versions[] = {
+	{ "TLS1.0", CONFIG_TLS1_0 },
+	{ "TLS1.1", CONFIG_TLS1_1 },
 	{ "TLS1.2", CONFIG_TLS1_2 },
 	{ "TLS1.3", CONFIG_TLS1_3 },
+	{ "TLSv1.0", CONFIG_TLS1_0 },
+	{ "TLSv1.1", CONFIG_TLS1_1 },
 	{ "TLSv1.2", CONFIG_TLS1_2 },
 	{ "TLSv1.3", CONFIG_TLS1_3 },
 	{ NULL, 0 },
@@ -577,6 +588,19 @@ static const struct config_choice verify_client_modes[] = {
 	{ "off", CONFIG_VERIFY_CLIENT_OFF },
 	{ "optional", CONFIG_VERIFY_CLIENT_OPTIONAL },
 	{ "require", CONFIG_VERIFY_CLIENT_REQUIRE },
+	{ NULL, 0 },
+};
+
+static const struct config_choice profile_names[] = {
+	{ "modern", CONFIG_PROFILE_MODERN },
+	{ "intermediate", CONFIG_PROFILE_INTERMEDIATE },
+	{ "legacy", CONFIG_PROFILE_LEGACY },
+	{ NULL, 0 },
+};
+
+static const struct config_choice yes_no[] = {
+	{ "yes", 1 },
+	{ "no", 0 },
 	{ NULL, 0 },
 };
 
@@ -599,6 +623,7 @@ static const struct config_choice modes[] = {
 
 #define GLOBAL(field) offsetof(struct config_global, field)
 #define TLS(field) offsetof(struct config_tls, field)
+#define POLICY(field) offsetof(struct config_tls, policy.field)
 #define BACKEND(field) offsetof(struct config_backend, field)
 #define LISTENER(field) offsetof(struct config_listener, field)
 #define SNI(field) offsetof(struct config_sni, field)
@@ -656,19 +681,34 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_TLS, "verify_client", false, "off, optional, require",
 	  set_choice, TLS(verify_client), TLS(verify_client_at),
 	  verify_client_modes, NULL, false },
-	{ CONFIG_SECTION_TLS, "min_version", false, "TLS1.2, TLS1.3",
-	  set_min_version, TLS(min_version), TLS(min_version_at),
+	{ CONFIG_SECTION_TLS, "profile", false,
+	  "modern, intermediate, legacy",
+	  set_choice, POLICY(profile), POLICY(profile_at), profile_names,
+	  NULL, false },
+	{ CONFIG_SECTION_TLS, "min_version", false,
+	  "TLS1.2, TLS1.3; TLS1.0, TLS1.1 with profile = legacy",
+	  set_choice, POLICY(min_version), POLICY(min_version_at),
+	  tls_versions, NULL, false },
+	{ CONFIG_SECTION_TLS, "max_version", false,
+	  "TLS1.2, TLS1.3; TLS1.0, TLS1.1 with profile = legacy",
+	  set_choice, POLICY(max_version), POLICY(max_version_at),
 	  tls_versions, NULL, false },
 	{ CONFIG_SECTION_TLS, "ciphers", true, "TLS 1.2 cipher names",
-	  set_name_list, TLS(ciphers), TLS(ciphers_at), NULL,
+	  set_name_list, POLICY(ciphers), POLICY(ciphers_at), NULL,
 	  &config_tls12_ciphers, false },
 	{ CONFIG_SECTION_TLS, "ciphersuites", true,
 	  "TLS 1.3 cipher suite names",
-	  set_name_list, TLS(ciphersuites), TLS(ciphersuites_at), NULL,
+	  set_name_list, POLICY(ciphersuites), POLICY(ciphersuites_at), NULL,
 	  &config_tls13_suites, false },
 	{ CONFIG_SECTION_TLS, "groups", true, "key exchange group names",
-	  set_name_list, TLS(groups), TLS(groups_at), NULL, &config_groups,
-	  false },
+	  set_name_list, POLICY(groups), POLICY(groups_at), NULL,
+	  &config_groups, false },
+	{ CONFIG_SECTION_TLS, "prefer_server_ciphers", false, "yes, no",
+	  set_choice, POLICY(prefer_server_ciphers), CONFIG_NO_POSITION,
+	  yes_no, NULL, false },
+	{ CONFIG_SECTION_TLS, "alpn", true,
+	  "ALPN protocol ids of 1 to 255 printable characters, such as smtp",
+	  set_alpn, POLICY(alpn), POLICY(alpn_at), NULL, NULL, false },
 	{ CONFIG_SECTION_TLS, "ticket_lifetime", false, DURATION,
 	  set_duration, TLS(ticket_lifetime_ms), CONFIG_NO_POSITION, NULL,
 	  NULL, false },
@@ -697,6 +737,10 @@ const struct config_key config_keys[] = {
 	  ADDRESS ", separated by commas or blanks",
 	  set_listen, LISTENER(addresses), CONFIG_NO_POSITION, NULL, NULL,
 	  false },
+	{ CONFIG_SECTION_LISTENER, "tls_profile", false,
+	  "modern, intermediate, legacy",
+	  set_choice, LISTENER(tls_profile), LISTENER(tls_profile_at),
+	  profile_names, NULL, false },
 
 	{ CONFIG_SECTION_SNI, "certificate", false,
 	  "the path of a readable PEM file",

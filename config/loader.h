@@ -71,13 +71,18 @@ extern const struct config_key config_keys[];
 extern const size_t config_key_count;
 
 struct config_key_use {
+	const char *file;	/* of the key line (the config or an include) */
 	unsigned line;		/* of the key line, 0 if the key is absent */
 	bool has_value;		/* a line of it held more than separators */
 };
 
+/* Included files may include others up to this depth. */
+#define CONFIG_INCLUDE_DEPTH_MAX 8
+
 struct config_loader {
 	struct config *cfg;
-	const char *path;	/* for messages, even without cfg->path */
+	const char *path;	/* the file being read, for messages and
+				 * positions: cfg->path or an include */
 	FILE *errors;			/* NULL: count errors only */
 	unsigned error_count;
 	bool out_of_memory;		/* reported once, at the end */
@@ -85,12 +90,19 @@ struct config_loader {
 
 	enum config_section section;
 	unsigned section_at[CONFIG_SECTION_COUNT];	/* first header line */
+	const char *section_file[CONFIG_SECTION_COUNT];	/* and its file */
+
+	/* The files being read, outermost first, as realpath() returns them,
+	 * to reject an include loop. */
+	char *reading[CONFIG_INCLUDE_DEPTH_MAX + 1];
+	unsigned depth;		/* entries of reading[] in use */
 	size_t listener;		/* index of the current listener */
 	size_t sni;			/* index of the current [sni NAME] */
 
 	/* The key of the last key line, or NULL when that line was not
 	 * accepted: continuation lines go to it. */
 	const struct config_key *key;
+	bool after_include;	/* the last key line was an include */
 
 	/* Uses of the keys: config_key_count entries for [global], [tls] and
 	 * [backend], then as many per listener. */
@@ -102,6 +114,20 @@ struct config_loader {
 __attribute__((format(printf, 3, 4)))
 void config_error(struct config_loader *loader, unsigned line,
     const char *format, ...);
+
+/* Like config_error() for a line of file, which may be an included file;
+ * file NULL means the config file itself. */
+__attribute__((format(printf, 4, 5)))
+void config_error_in(struct config_loader *loader, const char *file,
+    unsigned line, const char *format, ...);
+
+/* Reads file, already open, with the current loader->path (config.c). */
+void config_parse_file(struct config_loader *loader, FILE *file);
+
+/* Reads the file that "include = value" names at line of the current file
+ * (config.c). */
+void config_include(struct config_loader *loader, const char *value,
+    unsigned line);
 
 /* Returns the key of section named name, or NULL. */
 const struct config_key *config_find_key(enum config_section section,
@@ -144,6 +170,32 @@ bool config_is_ipv6_wildcard(const struct sockaddr_storage *addr);
 extern const struct config_vocabulary config_tls12_ciphers;
 extern const struct config_vocabulary config_tls13_suites;
 extern const struct config_vocabulary config_groups;
+
+/* The policy settings that a profile fills in when the file lacks them. */
+enum config_policy_setting {
+	CONFIG_POLICY_MIN_VERSION,
+	CONFIG_POLICY_MAX_VERSION,
+	CONFIG_POLICY_CIPHERS,
+	CONFIG_POLICY_CIPHERSUITES,
+	CONFIG_POLICY_GROUPS,
+	CONFIG_POLICY_SETTINGS,
+};
+
+/* Profiles (profiles.c).  config_policy_complete() fills each setting that
+ * given[] marks as absent from policy->profile, config_policy_check()
+ * reports what only profile legacy allows, config_policy_from_profile()
+ * builds a listener's tls_profile policy, and config_policy_copy() makes a
+ * deep copy. */
+void config_policy_complete(struct config_loader *loader,
+    struct config_policy *policy, const bool given[CONFIG_POLICY_SETTINGS]);
+void config_policy_check(struct config_loader *loader,
+    const struct config_policy *policy);
+void config_policy_from_profile(struct config_loader *loader,
+    struct config_policy *policy, enum config_profile profile,
+    const struct config_position *at, const struct config_policy *tls);
+void config_policy_copy(struct config_loader *loader, struct config_policy *to,
+    const struct config_policy *from);
+void config_policy_free(struct config_policy *policy);
 
 /* Sets the defaults of the settings that have one (check.c). */
 void config_set_defaults(struct config *cfg);

@@ -59,7 +59,7 @@ print_name_list(FILE *out, const char *name, const char *joined)
 	size_t column;
 	bool first = true;
 
-	if (joined == NULL)
+	if (joined == NULL || joined[0] == '\0')
 		return;
 	column = (size_t)fprintf(out, "%s = ", name);
 	for (const char *p = joined; *p != '\0'; ) {
@@ -87,6 +87,9 @@ print_listener(FILE *out, const struct config_listener *listener)
 		print_list_item(out, text, strlen(text), ", ", &column, i == 0);
 	}
 	fputc('\n', out);
+	if (listener->tls_profile != CONFIG_PROFILE_INHERIT)
+		fprintf(out, "tls_profile = %s\n",
+		    config_profile_name(listener->tls_profile));
 }
 
 static void
@@ -176,11 +179,17 @@ config_print(const struct config *cfg, FILE *out)
 	print_string(out, "client_ca", tls->client_ca);
 	fprintf(out, "verify_client = %s\n",
 	    verify_client_name(tls->verify_client));
+	fprintf(out, "profile = %s\n", config_profile_name(tls->policy.profile));
 	fprintf(out, "min_version = %s\n",
-	    config_tls_version_name(tls->min_version));
-	print_name_list(out, "ciphers", tls->ciphers);
-	print_name_list(out, "ciphersuites", tls->ciphersuites);
-	print_name_list(out, "groups", tls->groups);
+	    config_tls_version_name(tls->policy.min_version));
+	fprintf(out, "max_version = %s\n",
+	    config_tls_version_name(tls->policy.max_version));
+	print_name_list(out, "ciphers", tls->policy.ciphers);
+	print_name_list(out, "ciphersuites", tls->policy.ciphersuites);
+	print_name_list(out, "groups", tls->policy.groups);
+	fprintf(out, "prefer_server_ciphers = %s\n",
+	    tls->policy.prefer_server_ciphers ? "yes" : "no");
+	print_name_list(out, "alpn", tls->policy.alpn);
 	print_duration(out, "ticket_lifetime", tls->ticket_lifetime_ms);
 	print_string(out, "ticket_key_file", tls->ticket_key_file);
 	fprintf(out, "watch_files = %s\n", tls->watch_files ? "yes" : "no");

@@ -19,6 +19,15 @@ const char *const config_tls12_cipher_names[] = {
 	"ECDHE-RSA-AES256-GCM-SHA384",
 	"ECDHE-ECDSA-CHACHA20-POLY1305",
 	"ECDHE-RSA-CHACHA20-POLY1305",
+	/* Only under profile legacy (config_tls12_legacy_cipher_names). */
+	"ECDHE-ECDSA-AES128-SHA256",
+	"ECDHE-RSA-AES128-SHA256",
+	"ECDHE-ECDSA-AES128-SHA",
+	"ECDHE-RSA-AES128-SHA",
+	"ECDHE-ECDSA-AES256-SHA384",
+	"ECDHE-RSA-AES256-SHA384",
+	"ECDHE-ECDSA-AES256-SHA",
+	"ECDHE-RSA-AES256-SHA",
 	NULL,
 };
 
@@ -340,6 +349,10 @@ const char *
 config_tls_version_name(int version)
 {
 	switch (version) {
+	case CONFIG_TLS1_0:
+		return "TLS1.0";
+	case CONFIG_TLS1_1:
+		return "TLS1.1";
 	case CONFIG_TLS1_2:
 		return "TLS1.2";
 	case CONFIG_TLS1_3:

@@ -140,6 +140,7 @@ listeners_open(struct server *srv)
 
 		l->server = srv;
 		l->config = &cfg->listeners[i];
+		l->tls = srv->tls[i];
 		snprintf(l->ident, sizeof(l->ident), "subtls/%s",
 		    l->config->name);
 		l->sockets = calloc(l->config->address_count,

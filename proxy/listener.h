@@ -10,6 +10,7 @@
 #include "proxy/log.h"
 
 struct server;
+struct tls_context;
 
 struct listener_socket {
 	uv_tcp_t handle;
@@ -23,6 +24,7 @@ struct listener_socket {
 struct listener {
 	struct server *server;
 	const struct config_listener *config;
+	struct tls_context *tls;	/* the context of its policy */
 	char ident[LOG_IDENT_MAX];	/* "subtls/<name>" */
 	struct listener_socket *sockets;
 	size_t socket_count;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
@@ -165,6 +166,7 @@ log_start(const struct server *srv)
 	    config_identity_name(cfg->backend.identity), tls_library_version());
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 		log_warning("%s", IDENTITY_NONE_WARNING);
+	contexts_warn_weakened(srv->config, srv->tls);
 }
 
 static int
@@ -297,7 +299,7 @@ main(int argc, char **argv)
 	if (errors == 0) {
 		/* Kept until the log is set up; stderr if memory runs out. */
 		tls_output = open_memstream(&tls_messages, &tls_messages_size);
-		srv.tls = tls_context_new(&cfg->tls,
+		srv.tls = contexts_build(cfg,
 		    tls_output != NULL ? tls_output : stderr, &errors);
 		if (tls_output != NULL)
 			fclose(tls_output);
@@ -317,7 +319,7 @@ main(int argc, char **argv)
 		status = 1;
 	} else if (check_only) {
 		config_print(cfg, stdout);
-		tls_context_print(srv.tls, stdout);
+		contexts_print(cfg, srv.tls, stdout);
 		tls_ticket_keys_print(stdout);
 		if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 			fprintf(stderr, "subtls: %s: warning: %s\n", path,
@@ -330,7 +332,7 @@ main(int argc, char **argv)
 		status = run(&srv);
 	}
 
-	tls_context_free(srv.tls);
+	contexts_free(srv.config, srv.tls);
 	tls_ticket_keys_cleanup();
 	tls_session_cache_cleanup();
 	config_free(srv.config);

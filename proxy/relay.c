@@ -52,7 +52,7 @@ start_tls(struct session *s)
 {
 	smtp_dialogue_free(s->dialogue);
 	s->dialogue = NULL;
-	s->tls = tls_engine_new(s->server->tls);
+	s->tls = tls_engine_new(s->listener->tls);
 	if (s->tls == NULL) {
 		session_close(s, "out_of_memory", NULL);
 		return;

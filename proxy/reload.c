@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/listener_reload.h"
 #include "proxy/log.h"
@@ -21,7 +22,7 @@
 /* The next state, kept apart from the running one until the switch. */
 struct reload {
 	struct config *config;
-	struct tls_context *tls;
+	struct tls_context **tls;		/* per listener (contexts.c) */
 	struct tls_ticket_keys *ticket_keys;
 	struct listener_rebind *rebinds;	/* one per listener; sockets
 						 * NULL: addresses unchanged */
@@ -139,7 +140,7 @@ build_next_state(struct reload *r, const struct server *srv)
 	check_restart_settings(r, srv->config);
 	if (r->error_count > 0)
 		return;
-	r->tls = tls_context_new(&r->config->tls, r->errors, &r->error_count);
+	r->tls = contexts_build(r->config, r->errors, &r->error_count);
 	if (r->error_count > 0)
 		return;
 	r->ticket_keys = tls_ticket_keys_load(&r->config->tls, r->errors,
@@ -190,10 +191,13 @@ switch_to(struct server *srv, struct reload *r)
 	struct config *old_config = srv->config;
 
 	tls_ticket_keys_install(r->ticket_keys);
-	tls_context_free(srv->tls);
+	/* Sessions in flight keep their own references to the old contexts. */
+	contexts_free(old_config, srv->tls);
 	srv->tls = r->tls;
 
 	switch_listeners(srv, r);
+	for (size_t i = 0; i < srv->listener_count; i++)
+		srv->listeners[i].tls = srv->tls[i];
 	srv->config = r->config;
 	config_free(old_config);
 	free(old_config);
@@ -232,7 +236,8 @@ server_reload(struct server *srv, const char *reason)
 		log_failure(srv, error_text, r.error_count);
 		discard_listeners(&r, srv->listener_count);
 		tls_ticket_keys_free(r.ticket_keys);
-		tls_context_free(r.tls);
+		if (r.tls != NULL)
+			contexts_free(r.config, r.tls);
 		config_free(r.config);
 		free(r.config);
 		free(error_text);

@@ -18,7 +18,9 @@ struct tls_context;
 struct server {
 	uv_loop_t loop;
 	struct config *config;		/* replaced as a whole by a reload */
-	struct tls_context *tls;	/* for new sessions; one reference */
+	struct tls_context **tls;	/* per listener, for new sessions; one
+					 * reference each, shared between equal
+					 * policies (contexts.c) */
 
 	struct listener *listeners;	/* one per [listener NAME] */
 	size_t listener_count;

@@ -190,7 +190,7 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 		    hostname);
 		session_write_client(s, greeting, n);
 	} else {
-		s->tls = tls_engine_new(srv->tls);
+		s->tls = tls_engine_new(listener->tls);
 		if (s->tls == NULL) {
 			session_close(s, "out_of_memory", NULL);
 			return;

@@ -61,6 +61,7 @@ struct tls_certificates {
 
 struct load {
 	const struct config_tls *policy;
+	const struct config_policy *effective;	/* the listener's policy */
 	FILE *errors;
 	unsigned error_count;
 	time_t now;
@@ -291,8 +292,13 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 		return false;
 	}
 	wolfSSL_CTX_set_verify(ctx, verify_mode, NULL);
-	/* The base context validated the groups already. */
-	(void)wolfSSL_CTX_set1_curves_list(ctx, policy->groups);
+	/* The base context validated the groups and versions already; a
+	 * session switched here keeps the listener's policy. */
+	(void)wolfSSL_CTX_set1_curves_list(ctx, l->effective->groups);
+	(void)wolfSSL_CTX_set_max_proto_version(ctx,
+	    l->effective->max_version);
+	(void)wolfSSL_CTX_set_min_proto_version(ctx,
+	    l->effective->min_version);
 	/* A session switched to this context must seal and open tickets with
 	 * the same keys, or it would not resume. */
 	(void)tls_tickets_attach(ctx, policy);
@@ -585,10 +591,12 @@ verify_mode_of(enum config_verify_client mode)
 
 struct tls_certificates *
 tls_certificates_load(WOLFSSL_CTX *ctx, const struct config_tls *policy,
-    FILE *errors, unsigned *error_count)
+    const struct config_policy *effective, FILE *errors,
+    unsigned *error_count)
 {
 	struct load l = {
-		.policy = policy, .errors = errors, .now = time(NULL),
+		.policy = policy, .effective = effective, .errors = errors,
+		.now = time(NULL),
 	};
 	struct tls_certificates *all = calloc(1, sizeof(*all));
 	struct config_position nowhere = { .file = "subtls", .line = 0 };

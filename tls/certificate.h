@@ -31,7 +31,8 @@ struct tls_certificates;
  * failure.
  */
 struct tls_certificates *tls_certificates_load(WOLFSSL_CTX *ctx,
-    const struct config_tls *policy, FILE *errors, unsigned *error_count);
+    const struct config_tls *policy, const struct config_policy *effective,
+    FILE *errors, unsigned *error_count);
 
 void tls_certificates_free(struct tls_certificates *certificates);
 

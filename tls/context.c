@@ -1,10 +1,23 @@
 /*
- * Builds the wolfSSL server context from the [tls] policy and checks that the
- * linked wolfSSL can apply all of it.
+ * Builds a wolfSSL server context from a listener's effective policy and
+ * checks that the linked wolfSSL can apply all of it.
  *
  * wolfSSL 5.5.4 silently skips cipher names it does not know and takes one
  * list for TLS 1.2 and 1.3 together, so each configured name is looked up
  * first and the merged list is read back after it is set.
+ *
+ * What no profile allows, and where that is enforced:
+ * - NULL, export, anonymous, RC4, 3DES and static-RSA suites: the suite list
+ *   is always explicit and built only from the config's vocabulary of ECDHE
+ *   and TLS 1.3 suites, so wolfSSL's defaults never apply.
+ * - Renegotiation: wolfSSL 5.5.4 without HAVE_SECURE_RENEGOTIATION (neither
+ *   build defines it) answers a renegotiation request with a fatal alert;
+ *   the build below refuses to compile if that changes.  The
+ *   renegotiation_info extension (RFC 5746) is still sent.
+ * - TLS 1.3 early data (RFC 8446 section 8: replayable): the maximum is set
+ *   to 0 when the build supports it at all.
+ * - TLS compression (CRIME): only with HAVE_LIBZ, which neither build has,
+ *   and the build below refuses to compile if it appears.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +28,11 @@
 #include "tls/certificate.h"
 #include "tls/context.h"
 #include "tls/internal.h"
+#include "tls/versions.h"
+
+#if defined(HAVE_SECURE_RENEGOTIATION) || defined(HAVE_LIBZ)
+#error "this wolfSSL allows renegotiation or compression; subtls must not"
+#endif
 
 /* IANA names of the TLS 1.3 suites as the config writes them, and wolfSSL's. */
 static const struct {
@@ -27,7 +45,8 @@ static const struct {
 };
 
 struct build {
-	const struct config_tls *policy;
+	const struct config_tls *policy;	/* certificate and key */
+	const struct config_policy *effective;	/* versions, suites, groups */
 	FILE *errors;
 	unsigned error_count;
 };
@@ -114,31 +133,43 @@ append_suites(struct build *b, char *out, size_t cap, const char *list,
 static void
 set_suites(struct build *b, WOLFSSL_CTX *ctx)
 {
-	const struct config_tls *p = b->policy;
+	const struct config_policy *p = b->effective;
 	char list[2048] = "";
 	char err[WOLFSSL_MAX_ERROR_SZ];
 	unsigned before = b->error_count;
 	int rc;
 
-	append_suites(b, list, sizeof(list), p->ciphersuites,
-	    &p->ciphersuites_at, true);
-	/* A TLS 1.3 floor makes the TLS 1.2 list moot; keep it out of effect. */
+	/* Suites of a version outside the range are left out, so that the
+	 * list read back for "subtls -t" is what can be negotiated. */
+	if (p->max_version >= CONFIG_TLS1_3)
+		append_suites(b, list, sizeof(list), p->ciphersuites,
+		    &p->ciphersuites_at, true);
 	if (p->min_version <= CONFIG_TLS1_2)
 		append_suites(b, list, sizeof(list), p->ciphers,
 		    &p->ciphers_at, false);
 	if (b->error_count != before)
 		return;
+	if (list[0] == '\0') {
+		report(b, &p->ciphers_at, "no cipher suite for the versions "
+		    "%s to %s (allowed: ciphers for TLS 1.2 and below, "
+		    "ciphersuites for TLS 1.3)",
+		    config_tls_version_name(p->min_version),
+		    config_tls_version_name(p->max_version));
+		return;
+	}
 
 	rc = wolfSSL_CTX_set_cipher_list(ctx, list);
 	if (rc != WOLFSSL_SUCCESS)
 		report(b, &p->ciphers_at, "wolfSSL rejected the cipher list "
 		    "'%s': %s", list, last_wolfssl_error(rc, err, sizeof(err)));
+	if (!p->prefer_server_ciphers)
+		wolfSSL_CTX_UseClientSuites(ctx);
 }
 
 static void
 set_groups(struct build *b, WOLFSSL_CTX *ctx)
 {
-	const struct config_tls *p = b->policy;
+	const struct config_policy *p = b->effective;
 	char err[WOLFSSL_MAX_ERROR_SZ];
 	int rc;
 
@@ -151,6 +182,69 @@ set_groups(struct build *b, WOLFSSL_CTX *ctx)
 		report(b, &p->groups_at, "the linked wolfSSL %s rejected the "
 		    "groups '%s': %s", wolfSSL_lib_version(), p->groups,
 		    last_wolfssl_error(rc, err, sizeof(err)));
+}
+
+static int
+wolfssl_floor(int version)
+{
+	switch (version) {
+	case CONFIG_TLS1_0:
+		return WOLFSSL_TLSV1;
+	case CONFIG_TLS1_1:
+		return WOLFSSL_TLSV1_1;
+	case CONFIG_TLS1_2:
+		return WOLFSSL_TLSV1_2;
+	default:
+		return WOLFSSL_TLSV1_3;
+	}
+}
+
+/* The default method also speaks TLS 1.1: the floor is not optional.  The
+ * ceiling goes first because wolfSSL 5.5.4 recomputes the floor from it. */
+static void
+set_versions(struct build *b, WOLFSSL_CTX *ctx, const char *listener)
+{
+	const struct config_policy *p = b->effective;
+	struct tls_versions_available available;
+	unsigned missing;
+
+	tls_versions_linked(&available);
+	missing = tls_versions_check(p, &available, listener, b->errors);
+	b->error_count += missing;
+	if (missing > 0)
+		return;
+
+	if (wolfSSL_CTX_set_max_proto_version(ctx, p->max_version) !=
+	    WOLFSSL_SUCCESS)
+		report(b, &p->max_version_at, "the linked wolfSSL %s cannot "
+		    "set %s as the maximum version", wolfSSL_lib_version(),
+		    config_tls_version_name(p->max_version));
+	if (wolfSSL_CTX_SetMinVersion(ctx, wolfssl_floor(p->min_version)) !=
+	    WOLFSSL_SUCCESS)
+		report(b, &p->min_version_at, "the linked wolfSSL %s cannot "
+		    "set %s as the minimum version", wolfSSL_lib_version(),
+		    config_tls_version_name(p->min_version));
+	wolfSSL_ERR_clear_error();
+#ifdef WOLFSSL_EARLY_DATA
+	wolfSSL_CTX_set_max_early_data(ctx, 0);
+#endif
+}
+
+/* Stores the ALPN list in the form wolfSSL_UseALPN() takes: ids joined by
+ * ','. */
+static void
+set_alpn(struct build *b, struct tls_context *tc)
+{
+	const char *alpn = b->effective->alpn != NULL ? b->effective->alpn : "";
+
+	tc->alpn = strdup(alpn);
+	if (tc->alpn == NULL) {
+		report(b, &b->effective->alpn_at, "out of memory");
+		return;
+	}
+	for (char *c = tc->alpn; *c != '\0'; c++)
+		if (*c == ':')
+			*c = ',';
 }
 
 int
@@ -172,41 +266,41 @@ tls_library_version(void)
 }
 
 struct tls_context *
-tls_context_new(const struct config_tls *policy, FILE *errors,
+tls_context_new(const struct config_tls *tls,
+    const struct config_policy *policy, const char *listener, FILE *errors,
     unsigned *error_count)
 {
-	struct build b = { .policy = policy, .errors = errors };
+	struct build b = { .policy = tls, .effective = policy,
+	    .errors = errors };
 	struct tls_context *tc;
-	int floor = policy->min_version >= CONFIG_TLS1_3 ?
-	    WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2;
 
 	tc = calloc(1, sizeof(*tc));
 	if (tc != NULL)
 		tc->references = 1;
 	if (tc == NULL || (tc->ctx = wolfSSL_CTX_new(
 	    wolfSSLv23_server_method())) == NULL) {
-		report(&b, &policy->min_version_at, "cannot create a wolfSSL "
+		report(&b, &policy->profile_at, "cannot create a wolfSSL "
 		    "context: out of memory");
 		goto fail;
 	}
 
 	tc->min_version = policy->min_version;
+	tc->max_version = policy->max_version;
+	tc->profile = policy->profile;
+	tc->prefer_server_ciphers = policy->prefer_server_ciphers != 0;
 
-	/* The default method also speaks TLS 1.1: the floor is not optional. */
-	if (wolfSSL_CTX_SetMinVersion(tc->ctx, floor) != WOLFSSL_SUCCESS)
-		report(&b, &policy->min_version_at, "the linked wolfSSL %s "
-		    "cannot set %s as the minimum version", wolfSSL_lib_version(),
-		    config_tls_version_name(policy->min_version));
+	set_versions(&b, tc->ctx, listener);
 	set_suites(&b, tc->ctx);
 	set_groups(&b, tc->ctx);
-	if (tls_tickets_attach(tc->ctx, policy) != 0)
-		report(&b, &policy->min_version_at, "the linked wolfSSL %s "
+	set_alpn(&b, tc);
+	if (tls_tickets_attach(tc->ctx, tls) != 0)
+		report(&b, &policy->profile_at, "the linked wolfSSL %s "
 		    "cannot set the session ticket callback",
 		    wolfSSL_lib_version());
-	tls_session_cache_attach(tc->ctx, policy);
+	tls_session_cache_attach(tc->ctx, tls);
 	if (b.error_count > 0)
 		goto fail;
-	tc->certificates = tls_certificates_load(tc->ctx, policy, errors,
+	tc->certificates = tls_certificates_load(tc->ctx, tls, policy, errors,
 	    error_count);
 	if (tc->certificates == NULL)
 		goto fail;
@@ -233,30 +327,79 @@ tls_context_free(struct tls_context *tc)
 	if (tc->ctx != NULL)
 		wolfSSL_CTX_free(tc->ctx);
 	tls_certificates_free(tc->certificates);
+	free(tc->alpn);
 	free(tc);
 }
 
+/* Writes the suites of one protocol family from wolfSSL's list, which is
+ * in server preference order.  wolfSSL_CIPHER_get_name() returns IANA names
+ * in one build and wolfSSL's own in the other, so each name goes through its
+ * suite bytes to the IANA name, which both builds then print alike. */
+static void
+print_suites(FILE *out, WOLF_STACK_OF(WOLFSSL_CIPHER) *suites, bool tls13)
+{
+	int count = suites != NULL ? wolfSSL_sk_SSL_CIPHER_num(suites) : 0;
+	bool any = false;
+
+	fprintf(out, ";   %s suites:", tls13 ? "TLS 1.3" : "TLS 1.2 and below");
+	for (int i = 0; i < count; i++) {
+		const char *name = wolfSSL_CIPHER_get_name(
+		    wolfSSL_sk_SSL_CIPHER_value(suites, i));
+		const char *iana = NULL;
+		unsigned char suite0 = 0, suite = 0;
+		int flags = 0;
+
+		bool is_tls13;
+
+		/* TLS 1.3 suites are 0x13,0x0X (RFC 8446 appendix B.4).  A name
+		 * that wolfSSL cannot look up is an IANA name already, and only
+		 * TLS 1.2 and older IANA names contain "_WITH_". */
+		if (wolfSSL_get_cipher_suite_from_name(name, &suite0, &suite,
+		    &flags) == 0) {
+			iana = wolfSSL_get_cipher_name_iana_from_suite(suite0,
+			    suite);
+			is_tls13 = suite0 == 0x13;
+		} else {
+			is_tls13 = strstr(name, "_WITH_") == NULL;
+		}
+		if (is_tls13 != tls13)
+			continue;
+		fprintf(out, "\n;     %s", iana != NULL ? iana : name);
+		any = true;
+	}
+	fprintf(out, "%s\n", any ? "" : " none");
+}
+
 void
-tls_context_print(struct tls_context *tc, FILE *out)
+tls_context_print(struct tls_context *tc, const char *listener,
+    const struct config_policy *policy, FILE *out)
 {
 	WOLFSSL *ssl = wolfSSL_new(tc->ctx);
-	WOLF_STACK_OF(WOLFSSL_CIPHER) *suites;
-	int count;
 
-	fprintf(out, "; as applied by wolfSSL %s\n", wolfSSL_lib_version());
-	fprintf(out, "; protocol versions: %s to TLS1.3\n",
-	    config_tls_version_name(tc->min_version));
+	fprintf(out, "; listener %s: policy as applied by wolfSSL %s\n",
+	    listener, wolfSSL_lib_version());
+	fprintf(out, ";   profile: %s\n", config_profile_name(tc->profile));
+	fprintf(out, ";   protocol versions: %s to %s\n",
+	    config_tls_version_name(tc->min_version),
+	    config_tls_version_name(tc->max_version));
+	fprintf(out, ";   suite order: %s\n", tc->prefer_server_ciphers ?
+	    "the server's" : "the client's");
 	if (ssl == NULL) {
-		fprintf(out, "; cannot read the suites back: out of memory\n");
+		fprintf(out, ";   cannot read the suites back: out of memory\n");
 		return;
 	}
 	/* The per-connection list is what a handshake will offer. */
-	suites = wolfSSL_get_ciphers_compat(ssl);
-	count = suites != NULL ? wolfSSL_sk_SSL_CIPHER_num(suites) : 0;
-	fprintf(out, "; suites in server preference order:\n");
-	for (int i = 0; i < count; i++)
-		fprintf(out, ";   %s\n", wolfSSL_CIPHER_get_name(
-		    wolfSSL_sk_SSL_CIPHER_value(suites, i)));
+	print_suites(out, wolfSSL_get_ciphers_compat(ssl), true);
+	print_suites(out, wolfSSL_get_ciphers_compat(ssl), false);
+	fprintf(out, ";   groups: %s\n", policy->groups);
+	fprintf(out, ";   alpn: %s (a client offering only other protocols "
+	    "is refused)\n", tc->alpn[0] != '\0' ? tc->alpn : "none");
 	wolfSSL_free(ssl);
 	tls_certificates_print(tc->certificates, out);
+}
+
+bool
+tls_context_is_weakened(const struct tls_context *tc)
+{
+	return tc->profile == CONFIG_PROFILE_LEGACY;
 }

@@ -1,7 +1,8 @@
 /*
- * The server-side wolfSSL context built from the [tls] policy.
+ * The server-side wolfSSL context built from a listener's effective policy.
  *
- * One context serves every listener.  It owns the certificate chain and key,
+ * Listeners with equal policies share one context (proxy/main.c).  It owns
+ * the certificate chain and key, the ALPN list,
  * the version floor and an explicit AEAD-only suite list: wolfSSL's defaults
  * would accept TLS 1.1 and RC4, 3DES and NULL suites, so nothing here is left
  * to them.
@@ -9,6 +10,7 @@
 #ifndef TLS_CONTEXT_H
 #define TLS_CONTEXT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config/config.h"
@@ -23,14 +25,16 @@ void tls_library_cleanup(void);
 const char *tls_library_version(void);
 
 /*
- * Builds the context for policy.  Every problem (unreadable PEM, a key that
- * does not match the certificate, a suite or group the linked wolfSSL lacks)
- * is written to errors as "file:line: message" with the position of the
- * offending key.  Returns NULL and adds the number of errors to *error_count
- * on failure.
+ * Builds the context for policy with the certificate and key of tls.
+ * listener names the listener in messages (NULL for [tls]).  Every problem
+ * (unreadable PEM, a key that does not match the certificate, a suite,
+ * group or protocol version the linked wolfSSL lacks) is written to errors
+ * as "file:line: message" with the position of the offending key.  Returns
+ * NULL and adds the number of errors to *error_count on failure.
  */
-struct tls_context *tls_context_new(const struct config_tls *policy,
-    FILE *errors, unsigned *error_count);
+struct tls_context *tls_context_new(const struct config_tls *tls,
+    const struct config_policy *policy, const char *listener, FILE *errors,
+    unsigned *error_count);
 
 /*
  * A context is reference-counted, so that a reload can replace the server's
@@ -42,9 +46,16 @@ struct tls_context *tls_context_ref(struct tls_context *ctx);
 void tls_context_free(struct tls_context *ctx);
 
 /*
- * Writes the policy as wolfSSL applies it: the version range and the suites
- * in server preference order, read back from wolfSSL.
+ * Writes the effective policy of listener as wolfSSL applies it: profile,
+ * version range, TLS 1.3 and TLS 1.2 suites in server preference order (read
+ * back from wolfSSL), groups and ALPN, as comment lines that diff cleanly
+ * between hosts.
  */
-void tls_context_print(struct tls_context *ctx, FILE *out);
+void tls_context_print(struct tls_context *ctx, const char *listener,
+    const struct config_policy *policy, FILE *out);
+
+/* Returns whether ctx allows what profile legacy adds (TLS 1.0 and 1.1,
+ * AES-CBC suites), for the warning at every start. */
+bool tls_context_is_weakened(const struct tls_context *ctx);
 
 #endif

@@ -175,6 +175,21 @@ tls_engine_new(struct tls_context *ctx)
 		free(e);
 		return NULL;
 	}
+	/*
+	 * ALPACA: a client that offers ALPN without any of our protocols may
+	 * have been redirected from another protocol (HTTPS, FTPS), so the
+	 * handshake fails with no_application_protocol (RFC 7301 section
+	 * 3.2).  A client that offers no ALPN at all is served.  wolfSSL 5.5.4
+	 * ignores a fatal result of the select callback, so this per-session
+	 * call is the way to get the alert.
+	 */
+	if (ctx->alpn[0] != '\0' && wolfSSL_UseALPN(e->ssl, ctx->alpn,
+	    (unsigned)strlen(ctx->alpn), WOLFSSL_ALPN_FAILED_ON_MISMATCH) !=
+	    WOLFSSL_SUCCESS) {
+		wolfSSL_free(e->ssl);
+		free(e);
+		return NULL;
+	}
 	/* The session keeps its context, and whatever the context's
 	 * callbacks use, until it ends, even across a reload. */
 	e->context = tls_context_ref(ctx);

@@ -6,6 +6,8 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include <stdbool.h>
+
 #include "config/config.h"
 
 struct tls_certificates;
@@ -13,7 +15,12 @@ struct tls_client_hello;
 
 struct tls_context {
 	WOLFSSL_CTX *ctx;
-	int min_version;	/* CONFIG_TLS1_2 or CONFIG_TLS1_3 */
+	int min_version;	/* CONFIG_TLS1_0 to CONFIG_TLS1_3 */
+	int max_version;
+	int profile;		/* enum config_profile */
+	bool prefer_server_ciphers;
+	char *alpn;		/* ids joined by ',' for wolfSSL_UseALPN(); ""
+				 * for none */
 	unsigned references;	/* the server's and one per engine */
 	struct tls_certificates *certificates;	/* certificate.c */
 };

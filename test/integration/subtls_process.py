@@ -43,7 +43,11 @@ class SubtlsConfig:
     drain_timeout: str = "2s"
     connect_timeout: str = "3s"
     log_level: str = "info"
-    min_version: str = "TLS1.2"
+    # [tls] profile and min_version; None leaves them to subtls's defaults.
+    profile: Optional[str] = None
+    min_version: Optional[str] = None
+    # tls_profile of the implicit TLS listener; None: it uses the [tls] policy.
+    implicit_tls_profile: Optional[str] = None
     log: str = "stderr"
     # Both listeners bind this address, such as "[::]" for a dual-stack wildcard.
     listen_host: str = "127.0.0.1"
@@ -63,6 +67,11 @@ class SubtlsConfig:
                              (("user", self.user), ("group", self.group)) if value)
         certificates = self.certificate_lines or (f"certificate = {self.certificate}\n"
                                                   f"key = {self.key}\n")
+        policy = "".join(f"{key} = {value}\n" for key, value in
+                         (("profile", self.profile), ("min_version", self.min_version))
+                         if value)
+        implicit_policy = (f"tls_profile = {self.implicit_tls_profile}\n"
+                           if self.implicit_tls_profile else "")
         return f"""\
 [global]
 {privileges}hostname = {self.hostname}
@@ -74,8 +83,7 @@ log = {self.log}
 log_level = {self.log_level}
 
 [tls]
-{certificates}min_version = {self.min_version}
-{self.tls_settings}
+{certificates}{policy}{self.tls_settings}
 {self.tls_lines}
 {self.sections}
 [backend]
@@ -86,7 +94,7 @@ connect_timeout = {self.connect_timeout}
 [listener {IMPLICIT_LISTENER}]
 mode = implicit
 listen = {self.listen_host}:{self.implicit_port}
-
+{implicit_policy}
 [listener {STARTTLS_LISTENER}]
 mode = starttls
 listen = {self.listen_host}:{self.starttls_port}

@@ -122,7 +122,7 @@ static const struct error_case cases[] = {
 	  VALID_REST,
 	  "@FILE@:3: indented line continues hostname, which takes a single "
 	  "value (allowed: continuation lines for ciphers, ciphersuites, "
-	  "groups, listen)\n" },
+	  "groups, alpn, listen)\n" },
 
 	{ "two errors with their lines",
 	  "[global]\n"
@@ -229,7 +229,7 @@ test_nul_byte(void)
 
 	CHECK_TEXT(errors, expected, "NUL byte: error line");
 	CHECK(count == 1, "NUL byte: 1 error (got %u)", count);
-	CHECK_TEXT(cfg.tls.ciphersuites != NULL ? cfg.tls.ciphersuites : "",
+	CHECK_TEXT(cfg.tls.policy.ciphersuites != NULL ? cfg.tls.policy.ciphersuites : "",
 	    "TLS_AES_256_GCM_SHA384", "NUL byte: next key is read");
 
 	config_free(&cfg);

@@ -121,20 +121,20 @@ check_example_tls(const struct config *cfg)
 	    "expiry_warning 14 days by default");
 	CHECK(tls->verify_client == CONFIG_VERIFY_CLIENT_OFF,
 	    "verify_client off by default");
-	CHECK(tls->min_version == CONFIG_TLS1_2, "min_version TLS 1.2");
-	CHECK(tls->min_version_at.line == 15, "min_version at line 15");
-	CHECK_TEXT(or_empty(tls->ciphers), CONFIG_DEFAULT_CIPHERS,
+	CHECK(tls->policy.min_version == CONFIG_TLS1_2, "min_version TLS 1.2");
+	CHECK(tls->policy.min_version_at.line == 15, "min_version at line 15");
+	CHECK_TEXT(or_empty(tls->policy.ciphers), CONFIG_DEFAULT_CIPHERS,
 	    "ciphers default");
-	CHECK(tls->ciphers_at.file == cfg->path,
+	CHECK(tls->policy.ciphers_at.file == cfg->path,
 	    "ciphers default position names the file");
-	CHECK(tls->ciphers_at.line == 0, "ciphers default at line 0");
-	CHECK_TEXT(or_empty(tls->ciphersuites), CONFIG_DEFAULT_CIPHERSUITES,
+	CHECK(tls->policy.ciphers_at.line == 0, "ciphers default at line 0");
+	CHECK_TEXT(or_empty(tls->policy.ciphersuites), CONFIG_DEFAULT_CIPHERSUITES,
 	    "ciphersuites default");
-	CHECK(tls->ciphersuites_at.file == cfg->path,
+	CHECK(tls->policy.ciphersuites_at.file == cfg->path,
 	    "ciphersuites default position names the file");
-	CHECK(tls->ciphersuites_at.line == 0, "ciphersuites default at line 0");
-	CHECK_TEXT(or_empty(tls->groups), "X25519:P-256:P-384", "groups");
-	CHECK(tls->groups_at.line == 16, "groups at line 16");
+	CHECK(tls->policy.ciphersuites_at.line == 0, "ciphersuites default at line 0");
+	CHECK_TEXT(or_empty(tls->policy.groups), "X25519:P-256:P-384", "groups");
+	CHECK(tls->policy.groups_at.line == 16, "groups at line 16");
 
 	free(certificate);
 	free(key);
@@ -243,16 +243,16 @@ test_defaults(void)
 	CHECK(cfg.global.drain_timeout_ms == 60000, "drain_timeout default");
 	CHECK(cfg.global.log == CONFIG_LOG_STDERR, "log default");
 	CHECK(cfg.global.log_level == CONFIG_LOG_INFO, "log_level default");
-	CHECK(cfg.tls.min_version == CONFIG_TLS1_2, "min_version default");
-	CHECK(cfg.tls.min_version_at.file == cfg.path,
+	CHECK(cfg.tls.policy.min_version == CONFIG_TLS1_2, "min_version default");
+	CHECK(cfg.tls.policy.min_version_at.file == cfg.path,
 	    "min_version default position names the file");
-	CHECK(cfg.tls.min_version_at.line == 0,
+	CHECK(cfg.tls.policy.min_version_at.line == 0,
 	    "min_version default at line 0");
-	CHECK_TEXT(or_empty(cfg.tls.groups), CONFIG_DEFAULT_GROUPS,
+	CHECK_TEXT(or_empty(cfg.tls.policy.groups), CONFIG_DEFAULT_GROUPS,
 	    "groups default");
-	CHECK(cfg.tls.groups_at.file == cfg.path,
+	CHECK(cfg.tls.policy.groups_at.file == cfg.path,
 	    "groups default position names the file");
-	CHECK(cfg.tls.groups_at.line == 0, "groups default at line 0");
+	CHECK(cfg.tls.policy.groups_at.line == 0, "groups default at line 0");
 	CHECK(cfg.backend.identity == CONFIG_IDENTITY_PROXY_V2,
 	    "identity default");
 	CHECK(cfg.backend.connect_timeout_ms == 10000,

@@ -30,7 +30,11 @@ struct error_case {
 #define CIPHERS_ALLOWED "(allowed: ECDHE-ECDSA-AES128-GCM-SHA256, " \
 	"ECDHE-RSA-AES128-GCM-SHA256, ECDHE-ECDSA-AES256-GCM-SHA384, " \
 	"ECDHE-RSA-AES256-GCM-SHA384, ECDHE-ECDSA-CHACHA20-POLY1305, " \
-	"ECDHE-RSA-CHACHA20-POLY1305)"
+	"ECDHE-RSA-CHACHA20-POLY1305, ECDHE-ECDSA-AES128-SHA256, " \
+	"ECDHE-RSA-AES128-SHA256, ECDHE-ECDSA-AES128-SHA, " \
+	"ECDHE-RSA-AES128-SHA, ECDHE-ECDSA-AES256-SHA384, " \
+	"ECDHE-RSA-AES256-SHA384, ECDHE-ECDSA-AES256-SHA, " \
+	"ECDHE-RSA-AES256-SHA)"
 
 static const struct error_case cases[] = {
 	{ "duration with unknown unit",
@@ -68,14 +72,18 @@ static const struct error_case cases[] = {
 	  "@FILE@:2: group without user (allowed: set user as well, or "
 	  "remove group)\n" },
 
-	{ "TLS 1.1 refused",
+	{ "TLS 1.1 refused without profile legacy",
 	  TLS_WITH("min_version = TLS1.1"),
-	  "@FILE@:4: min_version \"TLS1.1\" is not supported (allowed: TLS1.2, "
-	  "TLS1.3; older versions will need an explicit legacy setting, which "
-	  "subtls does not have yet)\n" },
+	  "@FILE@:4: min_version TLS1.1 needs profile = legacy (allowed: "
+	  "TLS1.2, TLS1.3; or set profile = legacy)\n" },
+	{ "SSLv3 refused",
+	  TLS_WITH("min_version = SSLv3"),
+	  "@FILE@:4: invalid min_version \"SSLv3\" (allowed: TLS1.2, TLS1.3; "
+	  "TLS1.0, TLS1.1 with profile = legacy)\n" },
 	{ "unknown TLS version",
 	  TLS_WITH("min_version = TLS2"),
-	  "@FILE@:4: invalid min_version \"TLS2\" (allowed: TLS1.2, TLS1.3)\n" },
+	  "@FILE@:4: invalid min_version \"TLS2\" (allowed: TLS1.2, TLS1.3; "
+	  "TLS1.0, TLS1.1 with profile = legacy)\n" },
 	{ "ticket lifetime above 24 hours",
 	  TLS_WITH("ticket_lifetime = 2d"),
 	  "@FILE@:4: invalid ticket_lifetime \"2d\" " DURATION_ALLOWED "\n" },

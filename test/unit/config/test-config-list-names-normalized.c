@@ -56,11 +56,11 @@ test_list(const struct list_case *c)
 	errors = config_test_load(&cfg, path, &count);
 
 	CHECK_TEXT(errors, "", "%s: no errors", c->name);
-	CHECK_TEXT(cfg.tls.ciphers != NULL ? cfg.tls.ciphers : "(null)",
+	CHECK_TEXT(cfg.tls.policy.ciphers != NULL ? cfg.tls.policy.ciphers : "(null)",
 	    c->ciphers, "%s: ciphers", c->name);
-	CHECK_TEXT(cfg.tls.ciphersuites != NULL ? cfg.tls.ciphersuites :
+	CHECK_TEXT(cfg.tls.policy.ciphersuites != NULL ? cfg.tls.policy.ciphersuites :
 	    "(null)", c->ciphersuites, "%s: ciphersuites", c->name);
-	CHECK_TEXT(cfg.tls.groups != NULL ? cfg.tls.groups : "(null)",
+	CHECK_TEXT(cfg.tls.policy.groups != NULL ? cfg.tls.policy.groups : "(null)",
 	    c->groups, "%s: groups", c->name);
 
 	config_free(&cfg);

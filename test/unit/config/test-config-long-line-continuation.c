@@ -63,8 +63,9 @@ test_long_line_rejected(void)
 	    "long list over indented continuation lines\n"
 	    "@FILE@:7: unknown key \"min_versio\" in [tls] (allowed: "
 	    "certificate, key, ocsp_response, strict_sni, expiry_warning, "
-	    "client_ca, verify_client, min_version, ciphers, ciphersuites, "
-	    "groups, ticket_lifetime, ticket_key_file, watch_files)\n");
+	    "client_ca, verify_client, profile, min_version, max_version, "
+	    "ciphers, ciphersuites, groups, prefer_server_ciphers, alpn, "
+	    "ticket_lifetime, ticket_key_file, watch_files)\n");
 
 	free(config);
 	free(line);
@@ -122,14 +123,14 @@ test_continuation_lines_accepted(void)
 
 	CHECK_TEXT(errors, "", "continuation: no errors");
 	CHECK(count == 0, "continuation: 0 errors (got %u)", count);
-	CHECK_TEXT(cfg.tls.ciphers != NULL ? cfg.tls.ciphers : "",
+	CHECK_TEXT(cfg.tls.policy.ciphers != NULL ? cfg.tls.policy.ciphers : "",
 	    CONFIG_DEFAULT_CIPHERS, "continuation: all six ciphers, in order");
-	CHECK(cfg.tls.ciphers_at.line == 4, "continuation: ciphers at line 4");
-	CHECK_TEXT(cfg.tls.groups != NULL ? cfg.tls.groups : "", "X25519:P-256",
+	CHECK(cfg.tls.policy.ciphers_at.line == 4, "continuation: ciphers at line 4");
+	CHECK_TEXT(cfg.tls.policy.groups != NULL ? cfg.tls.policy.groups : "", "X25519:P-256",
 	    "continuation: list starting on the next line");
-	CHECK(cfg.tls.min_version == CONFIG_TLS1_3,
+	CHECK(cfg.tls.policy.min_version == CONFIG_TLS1_3,
 	    "continuation: the key after the list is read");
-	CHECK(cfg.tls.min_version_at.line == 12,
+	CHECK(cfg.tls.policy.min_version_at.line == 12,
 	    "continuation: min_version at line 12");
 	CHECK(cfg.listener_count == 1, "continuation: one listener");
 	CHECK(cfg.listener_count == 1 && cfg.listeners[0].address_count == 4,
@@ -188,9 +189,8 @@ test_long_continuation_line(void)
 	config_test_expect_errors("long continuation line", config,
 	    "@FILE@:5: line too long (209 characters, at most 197); split a "
 	    "long list over indented continuation lines\n"
-	    "@FILE@:7: min_version \"TLS1.0\" is not supported (allowed: "
-	    "TLS1.2, TLS1.3; older versions will need an explicit legacy "
-	    "setting, which subtls does not have yet)\n");
+	    "@FILE@:7: min_version TLS1.0 needs profile = legacy (allowed: "
+	    "TLS1.2, TLS1.3; or set profile = legacy)\n");
 	free(config);
 }
 

@@ -92,7 +92,8 @@ main(void)
 
 	CHECK(config_load(&cfg, path, stderr) == 0, "config loads");
 	CHECK(tls_library_init() == 0, "wolfSSL initializes");
-	ctx = tls_context_new(&cfg.tls, stderr, &errors);
+	ctx = tls_context_new(&cfg.tls, &cfg.tls.policy, "test", stderr,
+	    &errors);
 	CHECK(ctx != NULL, "context builds");
 	CHECK(errors == 0, "context has no errors (got %u)", errors);
 	if (ctx == NULL)

@@ -180,12 +180,14 @@ def test_broken_config_keeps_running_policy(reloadable, postfix):
     subtls = reloadable.process
     config_path = subtls.config_path
     good = config_path.read_text()
+    # Two errors: TLS 1.1 without profile legacy, and a missing certificate.
     lines = good.splitlines()
-    version_line = lines.index("min_version = TLS1.2") + 1
+    lines.insert(lines.index("[tls]") + 1, "min_version = TLS1.1")
+    version_line = lines.index("min_version = TLS1.1") + 1
     certificate_line = lines.index(f"certificate = {reloadable.certificate}") + 1
-    broken = (good.replace("min_version = TLS1.2", "min_version = TLS1.1")
-              .replace(f"certificate = {reloadable.certificate}",
-                       f"certificate = {reloadable.certificate}.missing"))
+    broken = ("\n".join(lines) + "\n").replace(
+        f"certificate = {reloadable.certificate}",
+        f"certificate = {reloadable.certificate}.missing")
     staged = config_path.with_name("broken.conf")
     staged.write_text(broken)
     install_group_readable(staged, config_path)

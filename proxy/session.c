@@ -474,11 +474,12 @@ write_summary(struct session *s, const char *reason, const char *detail)
 			    subject, fingerprint);
 	}
 	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
-	    "tls=%s cipher=%s sni=%s%s bytes_in=%llu bytes_out=%llu "
+	    "tls=%s cipher=%s resumed=%s sni=%s%s bytes_in=%llu bytes_out=%llu "
 	    "duration=%llu.%03llus", s->listener->config->name, reason,
 	    detail != NULL ? " detail=\"" : "", detail != NULL ? detail : "",
 	    detail != NULL ? "\"" : "",
 	    version != NULL ? version : "none", cipher != NULL ? cipher : "none",
+	    s->tls_established && tls_engine_resumed(s->tls) ? "yes" : "no",
 	    sni != NULL ? sni : "none", client_cert,
 	    (unsigned long long)s->bytes_in,
 	    (unsigned long long)s->bytes_out, (unsigned long long)(ms / 1000),

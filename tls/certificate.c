@@ -62,6 +62,7 @@ struct tls_certificates {
 struct load {
 	const struct config_tls *policy;
 	const struct config_policy *effective;	/* the listener's policy */
+	const unsigned char *policy_digest;	/* see struct tls_context */
 	FILE *errors;
 	unsigned error_count;
 	time_t now;
@@ -301,7 +302,7 @@ set_up_context(struct load *l, WOLFSSL_CTX *ctx,
 	    l->effective->min_version);
 	/* A session switched to this context must seal and open tickets with
 	 * the same keys, or it would not resume. */
-	(void)tls_tickets_attach(ctx, policy);
+	(void)tls_tickets_attach(ctx, policy, l->policy_digest);
 	tls_session_cache_attach(ctx, policy);
 	/* With an RSA certificate on TLS 1.2, wolfSSL would ask only for RSA
 	 * client certificates; list ECDSA too. */
@@ -591,11 +592,12 @@ verify_mode_of(enum config_verify_client mode)
 
 struct tls_certificates *
 tls_certificates_load(WOLFSSL_CTX *ctx, const struct config_tls *policy,
-    const struct config_policy *effective, FILE *errors,
-    unsigned *error_count)
+    const struct config_policy *effective,
+    const unsigned char *policy_digest, FILE *errors, unsigned *error_count)
 {
 	struct load l = {
-		.policy = policy, .effective = effective, .errors = errors,
+		.policy = policy, .effective = effective,
+		.policy_digest = policy_digest, .errors = errors,
 		.now = time(NULL),
 	};
 	struct tls_certificates *all = calloc(1, sizeof(*all));

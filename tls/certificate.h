@@ -32,7 +32,7 @@ struct tls_certificates;
  */
 struct tls_certificates *tls_certificates_load(WOLFSSL_CTX *ctx,
     const struct config_tls *policy, const struct config_policy *effective,
-    FILE *errors, unsigned *error_count);
+    const unsigned char *policy_digest, FILE *errors, unsigned *error_count);
 
 void tls_certificates_free(struct tls_certificates *certificates);
 

@@ -28,6 +28,8 @@
 #include "tls/certificate.h"
 #include "tls/context.h"
 #include "tls/internal.h"
+
+#include <wolfssl/wolfcrypt/sha256.h>
 #include "tls/versions.h"
 
 #if defined(HAVE_SECURE_RENEGOTIATION) || defined(HAVE_LIBZ)
@@ -247,6 +249,55 @@ set_alpn(struct build *b, struct tls_context *tc)
 			*c = ',';
 }
 
+static void
+hash_text(wc_Sha256 *sha, const char *label, const char *text)
+{
+	const char *value = text != NULL ? text : "";
+
+	wc_Sha256Update(sha, (const byte *)label, (word32)strlen(label) + 1);
+	wc_Sha256Update(sha, (const byte *)value, (word32)strlen(value) + 1);
+}
+
+/*
+ * Computes the policy digest that tickets and cached sessions are bound to
+ * (see struct tls_context).  It covers everything a full handshake would
+ * enforce that a resumption skips: versions, suites, groups, ALPN and the
+ * client certificate check, the client CA file's contents included, so a
+ * replaced CA invalidates sessions made under the old one.  Replicas with
+ * the same policy compute the same digest, so they still resume each
+ * other's tickets.
+ */
+static void
+compute_policy_digest(const struct config_tls *tls,
+    const struct config_policy *policy, unsigned char *digest)
+{
+	char numbers[96];
+	wc_Sha256 sha;
+	FILE *ca;
+
+	wc_InitSha256(&sha);
+	snprintf(numbers, sizeof(numbers), "%d %d %d %d %d", policy->profile,
+	    policy->min_version, policy->max_version,
+	    policy->prefer_server_ciphers, (int)tls->verify_client);
+	hash_text(&sha, "numbers", numbers);
+	hash_text(&sha, "ciphers", policy->ciphers);
+	hash_text(&sha, "ciphersuites", policy->ciphersuites);
+	hash_text(&sha, "groups", policy->groups);
+	hash_text(&sha, "alpn", policy->alpn);
+	hash_text(&sha, "client_ca", tls->client_ca);
+	ca = tls->client_ca != NULL ? fopen(tls->client_ca, "rb") : NULL;
+	if (ca != NULL) {
+		unsigned char buf[4096];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), ca)) > 0)
+			wc_Sha256Update(&sha, buf, (word32)n);
+		fclose(ca);
+	}
+	wc_Sha256Final(&sha, digest);
+	wc_Sha256Free(&sha);
+}
+
 int
 tls_library_init(void)
 {
@@ -293,15 +344,16 @@ tls_context_new(const struct config_tls *tls,
 	set_suites(&b, tc->ctx);
 	set_groups(&b, tc->ctx);
 	set_alpn(&b, tc);
-	if (tls_tickets_attach(tc->ctx, tls) != 0)
+	compute_policy_digest(tls, policy, tc->policy_digest);
+	if (tls_tickets_attach(tc->ctx, tls, tc->policy_digest) != 0)
 		report(&b, &policy->profile_at, "the linked wolfSSL %s "
 		    "cannot set the session ticket callback",
 		    wolfSSL_lib_version());
 	tls_session_cache_attach(tc->ctx, tls);
 	if (b.error_count > 0)
 		goto fail;
-	tc->certificates = tls_certificates_load(tc->ctx, tls, policy, errors,
-	    error_count);
+	tc->certificates = tls_certificates_load(tc->ctx, tls, policy,
+	    tc->policy_digest, errors, error_count);
 	if (tc->certificates == NULL)
 		goto fail;
 	return tc;

@@ -373,6 +373,12 @@ tls_engine_cipher(struct tls_engine *e)
 	return name != NULL ? name : wolfSSL_CIPHER_get_name(cipher);
 }
 
+bool
+tls_engine_resumed(struct tls_engine *e)
+{
+	return wolfSSL_session_reused(e->ssl) == 1;
+}
+
 const char *
 tls_engine_sni(struct tls_engine *e)
 {

@@ -74,6 +74,11 @@ const char *tls_engine_version(struct tls_engine *engine);
 const char *tls_engine_cipher(struct tls_engine *engine);
 const char *tls_engine_sni(struct tls_engine *engine);
 
+/* True when the handshake resumed an earlier session (ticket or session
+ * ID): the client certificate, if any, was verified in that session's full
+ * handshake under the same policy, and is not available now. */
+bool tls_engine_resumed(struct tls_engine *engine);
+
 /*
  * After the handshake: when the client sent a certificate that passed
  * verification, writes its subject ("/C=DE/CN=printer") and the SHA-256

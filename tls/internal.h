@@ -13,6 +13,8 @@
 struct tls_certificates;
 struct tls_client_hello;
 
+#define TLS_POLICY_DIGEST_SIZE 32
+
 struct tls_context {
 	WOLFSSL_CTX *ctx;
 	int min_version;	/* CONFIG_TLS1_0 to CONFIG_TLS1_3 */
@@ -23,11 +25,21 @@ struct tls_context {
 				 * for none */
 	unsigned references;	/* the server's and one per engine */
 	struct tls_certificates *certificates;	/* certificate.c */
+	/* SHA-256 over what a resumed session must still satisfy (suites,
+	 * versions, client certificate checks): tickets and cached sessions
+	 * made under another policy do not resume here. */
+	unsigned char policy_digest[TLS_POLICY_DIGEST_SIZE];
 };
 
-/* Sets the ticket callback (tickets.c) and the ticket lifetime on ctx.
- * Returns -1 when wolfSSL refuses. */
-int tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy);
+/* Sets the ticket callback (tickets.c) and the ticket lifetime on ctx, and
+ * binds its tickets to policy_digest (TLS_POLICY_DIGEST_SIZE bytes that
+ * must outlive ctx).  Returns -1 when wolfSSL refuses. */
+int tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy,
+    const unsigned char *policy_digest);
+
+/* The policy digest that tls_tickets_attach() bound to the context of ssl,
+ * or NULL. */
+const unsigned char *tls_tickets_policy_digest(WOLFSSL *ssl);
 
 /* Stores TLS 1.2 sessions of ctx in the process's session-ID cache
  * (session_cache.c), which keeps them for ticket_lifetime. */

@@ -31,6 +31,9 @@ struct cache_slot {
 	uint64_t expires_ms;		/* monotonic */
 	unsigned id_length;
 	unsigned char id[SESSION_ID_MAX];
+	/* The policy the session was made under (tls_tickets_policy_digest):
+	 * another listener's or an older policy's session does not resume. */
+	unsigned char policy_digest[TLS_POLICY_DIGEST_SIZE];
 };
 
 static struct cache_slot *slots;
@@ -67,11 +70,12 @@ slot_clear(struct cache_slot *slot)
 static int
 store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
 {
+	const unsigned char *digest = tls_tickets_policy_digest(ssl);
 	const unsigned char *id;
 	unsigned length = 0;
 	struct cache_slot *slot;
 
-	if (wolfSSL_version(ssl) != TLS1_2_VERSION)
+	if (wolfSSL_version(ssl) != TLS1_2_VERSION || digest == NULL)
 		return 0;
 	id = wolfSSL_SESSION_get_id(session, &length);
 	if (id == NULL || length == 0 || length > SESSION_ID_MAX)
@@ -86,6 +90,7 @@ store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
 	slot->expires_ms = monotonic_ms() + lifetime_ms;
 	slot->id_length = length;
 	memcpy(slot->id, id, length);
+	memcpy(slot->policy_digest, digest, TLS_POLICY_DIGEST_SIZE);
 	return 1;
 }
 
@@ -94,15 +99,16 @@ store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
 static WOLFSSL_SESSION *
 find_session(WOLFSSL *ssl, const unsigned char *id, int length, int *copy)
 {
+	const unsigned char *digest = tls_tickets_policy_digest(ssl);
 	struct cache_slot *slot;
 
-	(void)ssl;
 	*copy = 1;
 	if (slots == NULL || length <= 0 || length > SESSION_ID_MAX)
 		return NULL;
 	slot = slot_for(id, (unsigned)length);
 	if (slot->session == NULL || slot->id_length != (unsigned)length ||
-	    memcmp(slot->id, id, (size_t)length) != 0)
+	    memcmp(slot->id, id, (size_t)length) != 0 || digest == NULL ||
+	    memcmp(slot->policy_digest, digest, TLS_POLICY_DIGEST_SIZE) != 0)
 		return NULL;
 	if (monotonic_ms() >= slot->expires_ms) {
 		slot_clear(slot);

@@ -148,8 +148,8 @@ find_key(struct tls_ticket_keys *ring, const unsigned char *name)
 
 /*
  * wolfSSL's SessionTicketEncCb.  The ticket is encrypted in place.  The key
- * name and the nonce (the first 12 bytes of iv) are the additional data,
- * and the GCM tag fills the first 16 bytes of mac.
+ * name, the nonce (the first 12 bytes of iv) and the policy digest (user)
+ * are the additional data, and the GCM tag fills the first 16 bytes of mac.
  */
 static int
 seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
@@ -158,13 +158,19 @@ seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
     unsigned char *ticket, int in_len, int *out_len, void *user)
 {
 	struct tls_ticket_keys *ring = installed;
-	unsigned char aad[KEY_NAME_SIZE + WOLFSSL_TICKET_IV_SZ];
+	unsigned char aad[KEY_NAME_SIZE + WOLFSSL_TICKET_IV_SZ +
+	    TLS_POLICY_DIGEST_SIZE];
 	struct ticket_key *key;
 
 	(void)ssl;
-	(void)user;
-	if (ring == NULL || in_len < 0)
+	if (ring == NULL || in_len < 0 || user == NULL)
 		return WOLFSSL_TICKET_RET_REJECT;
+	/* The listener's policy digest is part of the additional data, so a
+	 * ticket from a listener with weaker suites, or from before a reload
+	 * that requires client certificates, fails to open here and the
+	 * client gets a full handshake under the current policy. */
+	memcpy(aad + KEY_NAME_SIZE + WOLFSSL_TICKET_IV_SZ, user,
+	    TLS_POLICY_DIGEST_SIZE);
 	rotate_if_due(ring);
 	if (ring->count == 0)
 		return WOLFSSL_TICKET_RET_REJECT;
@@ -202,12 +208,23 @@ seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
 	    WOLFSSL_TICKET_RET_CREATE;
 }
 
+const unsigned char *
+tls_tickets_policy_digest(WOLFSSL *ssl)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_get_SSL_CTX(ssl);
+
+	return ctx != NULL ? wolfSSL_CTX_get_TicketEncCtx(ctx) : NULL;
+}
+
 int
-tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy)
+tls_tickets_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy,
+    const unsigned char *policy_digest)
 {
 	unsigned seconds = (unsigned)(policy->ticket_lifetime_ms / 1000);
 
 	if (wolfSSL_CTX_set_TicketEncCb(ctx, seal_or_open_ticket) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_TicketEncCtx(ctx, (void *)policy_digest) !=
 	    WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_set_TicketHint(ctx, (int)seconds) != WOLFSSL_SUCCESS)
 		return -1;

@@ -192,6 +192,16 @@ static void
 check_snis(struct config_loader *loader)
 {
 	const struct config *cfg = loader->cfg;
+	const struct config_key_use *strict = config_key_use(loader,
+	    config_find_key(CONFIG_SECTION_TLS, "strict_sni"), 0);
+
+	/* strict_sni serves only the names of [sni NAME] sections: with none,
+	 * every client would be rejected. */
+	if (cfg->tls.strict_sni && cfg->tls.sni_count == 0)
+		config_error(loader, strict->line, "strict_sni = yes without "
+		    "any [sni NAME] section would reject every client (allowed: "
+		    "an [sni NAME] section for each name to serve, or "
+		    "strict_sni = no)");
 
 	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
 		const struct config_sni *sni = &cfg->tls.snis[i];

@@ -248,7 +248,8 @@ server_reload(struct server *srv, const char *reason)
 	switch_to(srv, &r);
 	watch_files_start(srv);
 	log_info("reloaded %s: new sessions use the new certificate, key and "
-	    "policy; %zu open session%s keep their previous TLS context",
+	    "policy; %zu open session%s %s previous TLS context",
 	    srv->config->path, srv->session_count,
-	    srv->session_count == 1 ? "" : "s");
+	    srv->session_count == 1 ? "" : "s",
+	    srv->session_count == 1 ? "keeps its" : "keep their");
 }

@@ -460,13 +460,17 @@ write_summary(struct session *s, const char *reason, const char *detail)
 	char sni_escaped[4 * 255 + 8];
 	char subject[256], fingerprint[65], client_cert[360] = "";
 
-	if (s->tls_established) {
-		version = tls_engine_version(s->tls);
-		cipher = tls_engine_cipher(s->tls);
+	/* The name a client asked for is worth logging even when its
+	 * handshake failed (strict_sni, say). */
+	if (s->tls != NULL) {
 		sni = tls_engine_sni(s->tls);
 		if (sni != NULL)
 			sni = escape_log_field(sni, sni_escaped,
 			    sizeof(sni_escaped));
+	}
+	if (s->tls_established) {
+		version = tls_engine_version(s->tls);
+		cipher = tls_engine_cipher(s->tls);
 		if (tls_engine_client_certificate(s->tls, subject,
 		    sizeof(subject), fingerprint, sizeof(fingerprint)))
 			snprintf(client_cert, sizeof(client_cert),

@@ -52,6 +52,7 @@ struct tls_certificates {
 	struct certificate_set *named;		/* one per [sni NAME] */
 	size_t named_count;
 	bool strict_sni;
+	bool tls13_allowed;		/* the listener's max_version is 1.3 */
 	int verify_mode;		/* WOLFSSL_VERIFY_* for every context */
 	WOLFSSL_CTX *stapling_base;	/* the base context with stapling, or
 					 * NULL when no certificate has an
@@ -249,7 +250,12 @@ wolfssl_error_text(char *buf, size_t size)
 {
 	unsigned long code = wolfSSL_ERR_get_error();
 
-	wolfSSL_ERR_error_string_n(code, buf, size);
+	/* An empty queue would print as "ok". */
+	if (code == 0)
+		snprintf(buf, size, "no PEM data of a type wolfSSL can use "
+		    "(an encrypted or unsupported key?)");
+	else
+		wolfSSL_ERR_error_string_n(code, buf, size);
 	wolfSSL_ERR_clear_error();
 	return buf;
 }
@@ -439,10 +445,20 @@ find_set(const struct tls_certificates *all, const char *name)
  * could not be read gets the first RSA certificate, which every client of
  * the default suites accepts. */
 static const struct certificate *
-choose(const struct certificate_set *set, const struct tls_client_hello *hello)
+choose(const struct tls_certificates *all, const struct certificate_set *set,
+    const struct tls_client_hello *hello)
 {
-	bool want_ecdsa = hello != NULL &&
-	    tls_client_hello_accepts_ecdsa(hello);
+	struct tls_client_hello capped;
+	bool want_ecdsa;
+
+	/* A client that offers TLS 1.3 on a listener capped at TLS 1.2 gets
+	 * TLS 1.2, so it must be judged by its TLS 1.2 suites. */
+	if (hello != NULL && !all->tls13_allowed && hello->offers_tls13) {
+		capped = *hello;
+		capped.offers_tls13 = false;
+		hello = &capped;
+	}
+	want_ecdsa = hello != NULL && tls_client_hello_accepts_ecdsa(hello);
 
 	for (size_t i = 0; i < set->count; i++) {
 		if (set->items[i].is_ecdsa == want_ecdsa)
@@ -472,7 +488,7 @@ select_certificate(WOLFSSL *ssl, int *alert, void *arg)
 	if (set == NULL)
 		set = &all->fallback;
 
-	chosen = choose(set, tls_engine_client_hello(ssl));
+	chosen = choose(all, set, tls_engine_client_hello(ssl));
 	if (wolfSSL_set_SSL_CTX(ssl, chosen->ctx) == NULL ||
 	    wolfSSL_set_cipher_list(ssl, all->cipher_list) != WOLFSSL_SUCCESS) {
 		wolfSSL_ERR_clear_error();
@@ -608,6 +624,7 @@ tls_certificates_load(WOLFSSL_CTX *ctx, const struct config_tls *policy,
 		goto fail;
 	}
 	all->strict_sni = policy->strict_sni;
+	all->tls13_allowed = effective->max_version >= CONFIG_TLS1_3;
 	all->verify_mode = verify_mode_of(policy->verify_client);
 	read_cipher_list(ctx, all->cipher_list, sizeof(all->cipher_list));
 
@@ -661,7 +678,7 @@ tls_certificates_prepare(struct tls_certificates *all, WOLFSSL *ssl,
     const struct tls_client_hello *hello)
 {
 	if (all == NULL || all->stapling_base == NULL || hello == NULL ||
-	    hello->offers_tls13)
+	    (hello->offers_tls13 && all->tls13_allowed))
 		return;
 	if (wolfSSL_set_SSL_CTX(ssl, all->stapling_base) == NULL ||
 	    wolfSSL_set_cipher_list(ssl, all->cipher_list) != WOLFSSL_SUCCESS)

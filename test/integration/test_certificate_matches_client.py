@@ -52,3 +52,18 @@ def test_starttls_rsa_client_gets_rsa(dual_subtls):
     assert handshake_completed(result), result.stdout + result.stderr
     assert received_subject(result) == "rsa.example.org"
     assert "Server public key is 2048 bit" in result.stdout
+
+
+def test_capped_listener_judges_tls_1_2_suites(start_subtls, pki):
+    """With max_version = TLS1.2, a client that also offers TLS 1.3 gets TLS 1.2.
+
+    It must then be judged by its TLS 1.2 suites: offering only ECDHE-RSA,
+    it needs the RSA certificate although its TLS 1.3 offer would take ECDSA.
+    """
+    rsa = pki.issue("rsa.example.org", "rsa")
+    subtls = start_subtls("unix", tls_lines=rsa.lines() + "max_version = TLS1.2\n")
+
+    result = s_client(subtls.implicit_port, ("-cipher", "ECDHE-RSA-AES128-GCM-SHA256"))
+
+    assert handshake_completed(result), result.stdout + result.stderr
+    assert received_subject(result) == "rsa.example.org"

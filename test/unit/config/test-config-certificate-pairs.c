@@ -172,6 +172,13 @@ static const struct error_case cases[] = {
 	  "strict_sni = true\n"
 	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
 	  "@FILE@:4: invalid strict_sni \"true\" (allowed: yes, no)\n" },
+	{ "strict_sni without sni sections",
+	  CONFIG_TEST_TLS
+	  "strict_sni = yes\n"
+	  CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER,
+	  "@FILE@:4: strict_sni = yes without any [sni NAME] section would "
+	  "reject every client (allowed: an [sni NAME] section for each name "
+	  "to serve, or strict_sni = no)\n" },
 };
 
 int

@@ -16,7 +16,7 @@
 static const char data_end[] = "\r\n.\r\n";
 #define DATA_END_LEN 5
 
-/* Longest BDAT size accepted: 19 digits cannot overflow uint64_t. */
+/* Maximum digits of a BDAT size: 19 digits cannot overflow uint64_t. */
 #define BDAT_SIZE_DIGITS_MAX 19
 
 static const struct {
@@ -108,9 +108,8 @@ follower_client_line_wipe(struct smtp_follower *f)
 }
 
 /*
- * Stores the reverse-path of "MAIL FROM:<path> params".  Like Postfix, it
- * accepts blanks after the colon.  The sender counts only once the backend
- * accepts the command.
+ * Stores the reverse-path of "MAIL FROM:<path> params", with blanks after the
+ * colon accepted.  The sender counts only once the backend accepts the command.
  */
 static void
 client_mail_from(struct smtp_follower *f, const char *arg, size_t len)
@@ -220,7 +219,7 @@ client_auth(struct smtp_follower *f, const char *arg, size_t len)
 	while (i < len && is_blank(arg[i]))
 		i++;
 
-	/* "=" is an empty initial response, which names nobody. */
+	/* "=" is an empty initial response, which contains no login name. */
 	response = i;
 	if (response < len && !(len - response == 1 && arg[response] == '='))
 		client_auth_decode(f, arg + response, len - response);
@@ -321,7 +320,12 @@ client_read_line(struct smtp_follower *f, const char *data, size_t len,
 			return i + 1;
 		}
 
-		/* With its LF still to come, the line would pass the maximum. */
+		/*
+		 * With its LF still to come, the line would pass the maximum.
+		 * NOTE: RFC 4954 section 4 allows SASL responses of up to
+		 * 12288 bytes, so mechanisms with long tokens (GSSAPI) get
+		 * SMTP_FOLLOW_LINE_TOO_LONG; PLAIN and LOGIN fit.
+		 */
 		if (f->client_line_len == SMTP_FOLLOW_LINE_MAX) {
 			explicit_bzero(f->client_line, f->client_line_len);
 			f->client_line_len = 0;
@@ -355,7 +359,13 @@ data_end_step(unsigned matched, char c)
 	if (c == data_end[matched])
 		return matched + 1;
 
-	/* Only a CR can start a new match, and no prefix of the end repeats. */
+	/*
+	 * Only a CR can start a new match, and no prefix of the end repeats.
+	 * NOTE: only CRLF.CRLF ends content here.  A backend that also ends it
+	 * at a bare LF ("\n.\n") would read the rest as commands that the
+	 * follower takes as content (SMTP smuggling), so the backend must
+	 * reject bare LF in content (Postfix: smtpd_forbid_bare_newline).
+	 */
 	return c == '\r' ? 1 : 0;
 }
 

@@ -4,8 +4,8 @@
  * Pure protocol code: the relay passes each chunk of client bytes to
  * smtp_follower_client() and each chunk of backend bytes to
  * smtp_follower_server().  Each call consumes a prefix of the chunk, stops
- * after at most one event, and says in the event what the caller does with
- * the consumed bytes.  The caller calls again with the rest of the chunk.
+ * after at most one event, and reports in the event what the caller does
+ * with the consumed bytes.  The caller calls again with the rest of the chunk.
  *
  * Message content (after DATA's 354 until the lone "." line, and the counted
  * bytes of BDAT, RFC 3030) is never copied: the call returns a slice of the
@@ -26,16 +26,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest command or reply line, CRLF included (RFC 5321 4.5.3.1.4-5). */
+/* Maximum length of a command or reply line, CRLF included (RFC 5321 4.5.3.1.4-5). */
 #define SMTP_FOLLOW_LINE_MAX 512
 
-/* Longest reverse-path kept, without its NUL (RFC 5321 4.5.3.1.3). */
+/* Maximum length of a reverse-path kept, without its NUL (RFC 5321 4.5.3.1.3). */
 #define SMTP_FOLLOW_PATH_MAX 256
 
-/* Longest backend queue id kept, without its NUL. */
+/* Maximum length of a backend queue id kept, without its NUL. */
 #define SMTP_FOLLOW_QUEUE_ID_MAX 63
 
-/* Longest login name kept, without its NUL. */
+/* Maximum length of a login name kept, without its NUL. */
 #define SMTP_FOLLOW_NAME_MAX 255
 
 /* Commands and replied-to steps that are not a client's command line. */
@@ -82,7 +82,9 @@ enum smtp_follow_event_type {
 				 * and never log it */
 	SMTP_FOLLOW_LINE_TOO_LONG, /* a command or SASL response line passed
 				 * SMTP_FOLLOW_LINE_MAX: it was dropped, and its
-				 * rest is dropped as it arrives */
+				 * rest is dropped as it arrives.  During AUTH
+				 * the backend still waits for the response,
+				 * so close the session */
 	SMTP_FOLLOW_WAIT,	/* nothing consumed: the next bytes cannot be
 				 * read before the backend's reply to DATA,
 				 * AUTH or a SASL response, or 64 commands wait
@@ -160,7 +162,9 @@ size_t smtp_follower_server(struct smtp_follower *f, const char *data,
 /*
  * Takes back the command of the last SMTP_FOLLOW_COMMAND event, which the
  * caller refused instead of forwarding, so no backend reply is expected for
- * it.  Call it before the next call on the follower.
+ * it.  Call it before the next call on the follower.  A refused DATA or AUTH
+ * returns the client side to reading commands.  A refused BDAT does not: its
+ * counted bytes are still reported as content.
  */
 void smtp_follower_drop_command(struct smtp_follower *f);
 

@@ -1,14 +1,14 @@
 /*
  * The follower's server side: backend replies, matched in order to the
- * commands that wait for them (RFC 2920 section 3.1), and what each final
- * reply establishes: the DATA go-ahead, the AUTH outcome, the sender and
- * recipients, and the message's queue id.
+ * commands that wait for them (RFC 2920 section 3.1).  Each final reply can
+ * establish the DATA go-ahead, the AUTH outcome, the sender and recipients,
+ * or the message's queue id.
  */
 #include <string.h>
 
 #include "smtp/follower_internal.h"
 
-/* "queued as ID" in Postfix's reply to a message (Postfix 3.x cleanup). */
+/* The queue id follows this, as in Postfix's "250 2.0.0 Ok: queued as ID". */
 static const char queued_as[] = "queued as ";
 #define QUEUED_AS_LEN (sizeof(queued_as) - 1)
 
@@ -201,7 +201,7 @@ reply_final(struct smtp_follower *f, const struct pending *p, int code,
 
 /*
  * Checks a complete reply line and reports it.  A line is a code, then '-'
- * before a further line or ' ' or nothing on the last line; every line of a
+ * before a further line, or ' ' or nothing on the last line.  Every line of a
  * reply has the same code (RFC 5321 section 4.2).
  */
 static void

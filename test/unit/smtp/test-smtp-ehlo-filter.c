@@ -1,6 +1,6 @@
 /*
  * Removal of keywords from a backend's EHLO reply: the lines removed, the
- * continuation marks of what is left, and the replies that are refused.
+ * continuation marks of what is left, and the replies that are rejected.
  */
 #include <string.h>
 
@@ -14,7 +14,7 @@ static const char *const removed[] = {
 struct filter_case {
 	const char *name;
 	const char *reply;
-	const char *filtered;	/* "" when the reply must be refused */
+	const char *filtered;	/* "" when the reply must be rejected */
 };
 
 static const struct filter_case cases[] = {
@@ -40,13 +40,13 @@ static const struct filter_case cases[] = {
 	    "250-mx\n250 AUTH PLAIN\n" },
 	{ "single-line reply is unchanged",
 	    "250 mx.example.org\r\n", "250 mx.example.org\r\n" },
-	{ "reply without its last line is refused",
+	{ "reply without its last line is rejected",
 	    "250-mx.example.org\r\n250-STARTTLS\r\n", "" },
-	{ "reply with an unended line is refused",
+	{ "reply with an unended line is rejected",
 	    "250-mx.example.org\r\n250 SIZE", "" },
-	{ "reply with a code other than 250 is refused",
+	{ "reply with a code other than 250 is rejected",
 	    "550 5.7.1 No\r\n", "" },
-	{ "last line marked as continued is refused",
+	{ "last line marked as continued is rejected",
 	    "250-mx.example.org\r\n250-SIZE\r\n", "" },
 };
 
@@ -71,7 +71,7 @@ check_output_space(void)
 	    sizeof(out)) == sizeof(filtered) - 1,
 	    "output space of the filtered length is enough");
 	CHECK(smtp_ehlo_filter(reply, sizeof(reply) - 1, removed, out,
-	    sizeof(out) - 1) == 0, "output space one byte short is refused");
+	    sizeof(out) - 1) == 0, "output space one byte short is rejected");
 }
 
 static void

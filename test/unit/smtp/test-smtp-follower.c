@@ -207,7 +207,7 @@ event_add(struct run *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Records one event and forwards what it says to forward. */
+/* Records one event and forwards the bytes it reports. */
 static void
 event_take(struct run *r, const struct smtp_follow_event *ev,
     const char *data, size_t consumed)
@@ -348,7 +348,7 @@ longest_step(const struct follow_case *c)
 	return longest;
 }
 
-/* Checks every cut of a case; reports the first one that differs. */
+/* Checks every cut of a case and reports the first one that differs. */
 static void
 check_cuts(const struct follow_case *c)
 {

@@ -32,6 +32,9 @@
 	"a bare LF dot\n.\nis content\r\n"
 
 /* BDAT content with NUL, a lone "." line and a command inside. */
+#define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X512 X64 X64 X64 X64 X64 X64 X64 X64
+
 #define BINARY "\0\xff\r\n.\r\nQUIT\r\n\x80"
 
 struct step {
@@ -148,17 +151,53 @@ static const struct follow_case cases[] = {
 	    { 'S', BYTES("504 5.5.4 Unsupported\r\n") } },
 	    "AUTH 535:auth-failed AUTH 535:auth-failed AUTH 504:AUTH",
 	    "", 0, 0, "", "", "", 2 },
+	{ "AUTH LOGIN initial response", false, {
+	    { 'C', BYTES("AUTH LOGIN " LOGIN_ALICE "\r\n") },
+	    { 'S', BYTES("334 UGFzc3dvcmQ6\r\n") },
+	    { 'C', BYTES(LOGIN_PASSWORD "\r\n") },
+	    { 'S', BYTES("235 2.7.0 Authentication successful\r\n") } },
+	    "AUTH 334:AUTH response 235:auth-ok", "", 0, 0, "", "alice", "", 0 },
+	{ "AUTH PLAIN invalid base64 keeps no name", false, {
+	    { 'C', BYTES("AUTH PLAIN !!!!\r\n") },
+	    { 'S', BYTES("235 2.7.0 Authentication successful\r\n") } },
+	    "AUTH 235:auth-ok", "", 0, 0, "", "", "", 0 },
+	{ "AUTH cancelled with *", false, {
+	    { 'C', BYTES("AUTH PLAIN\r\n") },
+	    { 'S', BYTES("334 \r\n") },
+	    { 'C', BYTES("*\r\n") },
+	    { 'S', BYTES("501 5.7.0 Authentication aborted\r\n") },
+	    { 'C', BYTES("NOOP\r\n") },
+	    { 'S', BYTES("250 Ok\r\n") } },
+	    "AUTH 334:AUTH response 501:AUTH response NOOP 250:NOOP",
+	    "", 0, 0, "", "", "", 0 },
+	{ "dot-stuffed first line is content", false, {
+	    { 'C', BYTES("mail from: <x@example.org>\r\nRCPT TO:<y@example.org>\r\n"
+		"data\r\n") },
+	    { 'S', BYTES("250 Ok\r\n250 Ok\r\n354 Go\r\n") },
+	    { 'C', BYTES("..\r\n.\r\n") },
+	    { 'S', BYTES("250 Ok: queued as 4Dot\r\n") } },
+	    "MAIL RCPT DATA 250:MAIL 250:RCPT 354:DATA end 250:accepted",
+	    "x@example.org", 1, 4, "4Dot", "", "", 0 },
+	{ "rejected BDAT LAST", false, {
+	    { 'C', BYTES("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
+		"BDAT 2 LAST\r\nhi") },
+	    { 'S', BYTES("250 Ok\r\n250 Ok\r\n552 5.3.4 Message too big\r\n") } },
+	    "MAIL RCPT BDAT end 250:MAIL 250:RCPT 552:rejected",
+	    "a@example.org", 1, 2, "", "", "", 0 },
+	{ "long content line is content", false, {
+	    { 'C', BYTES("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
+		"DATA\r\n") },
+	    { 'S', BYTES("250 Ok\r\n250 Ok\r\n354 Go\r\n") },
+	    { 'C', BYTES(X512 X512 "\r\n.\r\n") },
+	    { 'S', BYTES("250 Ok: queued as 4Long\r\n") } },
+	    "MAIL RCPT DATA 250:MAIL 250:RCPT 354:DATA end 250:accepted",
+	    "a@example.org", 1, 1026, "4Long", "", "", 0 },
+	{ "reply that answers no command", false, {
+	    { 'S', BYTES("421 4.4.2 mx Error: timeout exceeded\r\n") } },
+	    "421:none", "", 0, 0, "", "", "", 0 },
 	{ "over-long command line", false, {
 	    { 'C', BYTES("NOOP "
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"\r\nNOOP\r\n") },
+		X512 "\r\nNOOP\r\n") },
 	    { 'S', BYTES("250 Ok\r\n") } },
 	    "too-long NOOP 250:NOOP", "", 0, 0, "", "", "", 0 },
 	{ "reply without a code is invalid", false, {
@@ -408,7 +447,8 @@ check_outcome(const struct follow_case *c)
 	    "%s: auth user \"%s\"", c->name, smtp_follower_auth_user(f));
 	CHECK(strcmp(smtp_follower_auth_authzid(f), c->authzid) == 0,
 	    "%s: authzid \"%s\"", c->name, smtp_follower_auth_authzid(f));
-	CHECK(smtp_follower_authenticated(f) == (c->auth_user[0] != '\0'),
+	CHECK(smtp_follower_authenticated(f) ==
+	    (strstr(c->events, "auth-ok") != NULL),
 	    "%s: authenticated is %d", c->name, smtp_follower_authenticated(f));
 	CHECK(smtp_follower_auth_failures(f) == c->auth_failures,
 	    "%s: %u AUTH failures", c->name, smtp_follower_auth_failures(f));
@@ -492,6 +532,30 @@ check_pending_limit(void)
 	smtp_follower_free(f);
 }
 
+/* RFC 5321 section 4.5.3.1.4: 512 bytes with the CRLF, and no more. */
+static void
+check_line_length_limit(void)
+{
+	char line[SMTP_FOLLOW_LINE_MAX + 1];
+	struct smtp_follower *f = smtp_follower_new(false);
+	struct smtp_follow_event ev;
+	size_t n;
+
+	memcpy(line, "NOOP ", 5);
+	memset(line + 5, 'x', SMTP_FOLLOW_LINE_MAX - 7);
+	memcpy(line + SMTP_FOLLOW_LINE_MAX - 2, "\r\n", 2);
+	n = smtp_follower_client(f, line, SMTP_FOLLOW_LINE_MAX, &ev);
+	CHECK(n == SMTP_FOLLOW_LINE_MAX && ev.type == SMTP_FOLLOW_COMMAND,
+	    "command line of 512 bytes is a command");
+
+	memset(line + 5, 'x', SMTP_FOLLOW_LINE_MAX - 6);
+	memcpy(line + SMTP_FOLLOW_LINE_MAX - 1, "\r\n", 2);
+	n = smtp_follower_client(f, line, SMTP_FOLLOW_LINE_MAX + 1, &ev);
+	CHECK(n == SMTP_FOLLOW_LINE_MAX && ev.type == SMTP_FOLLOW_LINE_TOO_LONG,
+	    "command line of 513 bytes is too long at byte 512");
+	smtp_follower_free(f);
+}
+
 int
 main(void)
 {
@@ -502,5 +566,6 @@ main(void)
 	check_data_waits_for_354();
 	check_refused_command();
 	check_pending_limit();
+	check_line_length_limit();
 	return check_done();
 }

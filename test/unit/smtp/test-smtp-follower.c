@@ -477,22 +477,23 @@ check_data_waits_for_354(void)
 	size_t n;
 
 	n = smtp_follower_client(f, client, sizeof(client) - 1, &ev);
-	CHECK(n == 6 && ev.type == SMTP_FOLLOW_COMMAND,
-	    "DATA line consumed alone (%zu bytes)", n);
+	CHECK(n == 6, "DATA line consumed alone (%zu bytes)", n);
+	CHECK(ev.type == SMTP_FOLLOW_COMMAND, "DATA line is a command");
 	n = smtp_follower_client(f, client + 6, sizeof(client) - 7, &ev);
-	CHECK(n == 0 && ev.type == SMTP_FOLLOW_WAIT,
-	    "bytes after DATA wait for its reply");
+	CHECK(n == 0, "bytes after DATA are not consumed before its reply");
+	CHECK(ev.type == SMTP_FOLLOW_WAIT, "bytes after DATA wait for its reply");
 
 	n = smtp_follower_server(f, BYTES("354 Go\r\n"), &ev);
-	CHECK(ev.type == SMTP_FOLLOW_REPLY && ev.code == 354 &&
-	    ev.command == SMTP_CMD_DATA, "354 answers DATA");
+	CHECK(ev.type == SMTP_FOLLOW_REPLY, "354 is a reply");
+	CHECK(ev.code == 354, "reply code is 354");
+	CHECK(ev.command == SMTP_CMD_DATA, "354 is matched to DATA");
 	n = smtp_follower_client(f, client + 6, sizeof(client) - 7, &ev);
-	CHECK(n == sizeof(client) - 7 && ev.type == SMTP_FOLLOW_MESSAGE_END,
-	    "QUIT after 354 is content up to the end");
+	CHECK(n == sizeof(client) - 7, "QUIT after 354 is consumed as content");
+	CHECK(ev.type == SMTP_FOLLOW_MESSAGE_END, "content ends at the \".\" line");
 	smtp_follower_free(f);
 }
 
-/* A refused XCLIENT expects no reply, so the next reply answers NOOP. */
+/* A refused XCLIENT expects no reply, so the next reply is matched to NOOP. */
 static void
 check_refused_command(void)
 {
@@ -508,8 +509,9 @@ check_refused_command(void)
 	smtp_follower_client(f, client + n, sizeof(client) - 1 - n, &ev);
 	CHECK(ev.command == SMTP_CMD_NOOP, "NOOP follows");
 	smtp_follower_server(f, BYTES("250 Ok\r\n"), &ev);
-	CHECK(ev.type == SMTP_FOLLOW_REPLY && ev.command == SMTP_CMD_NOOP,
-	    "the reply answers NOOP, not the refused XCLIENT");
+	CHECK(ev.type == SMTP_FOLLOW_REPLY, "250 is a reply");
+	CHECK(ev.command == SMTP_CMD_NOOP,
+	    "the reply is matched to NOOP, not to the refused XCLIENT");
 	smtp_follower_free(f);
 }
 
@@ -545,15 +547,65 @@ check_line_length_limit(void)
 	memset(line + 5, 'x', SMTP_FOLLOW_LINE_MAX - 7);
 	memcpy(line + SMTP_FOLLOW_LINE_MAX - 2, "\r\n", 2);
 	n = smtp_follower_client(f, line, SMTP_FOLLOW_LINE_MAX, &ev);
-	CHECK(n == SMTP_FOLLOW_LINE_MAX && ev.type == SMTP_FOLLOW_COMMAND,
+	CHECK(n == SMTP_FOLLOW_LINE_MAX, "command line of 512 bytes consumed");
+	CHECK(ev.type == SMTP_FOLLOW_COMMAND,
 	    "command line of 512 bytes is a command");
 
 	memset(line + 5, 'x', SMTP_FOLLOW_LINE_MAX - 6);
 	memcpy(line + SMTP_FOLLOW_LINE_MAX - 1, "\r\n", 2);
 	n = smtp_follower_client(f, line, SMTP_FOLLOW_LINE_MAX + 1, &ev);
-	CHECK(n == SMTP_FOLLOW_LINE_MAX && ev.type == SMTP_FOLLOW_LINE_TOO_LONG,
-	    "command line of 513 bytes is too long at byte 512");
+	CHECK(n == SMTP_FOLLOW_LINE_MAX,
+	    "command line of 513 bytes is cut at byte 512");
+	CHECK(ev.type == SMTP_FOLLOW_LINE_TOO_LONG,
+	    "command line of 513 bytes is too long");
 	smtp_follower_free(f);
+}
+
+/*
+ * Random bytes on both sides, drawn mostly from SMTP's own characters, must
+ * never stall the follower: it consumes bytes or reports why it cannot.
+ */
+static void
+check_random_streams(void)
+{
+	static const char alphabet[] = "\r\n.0123459- DATAbdatLASTauthPLAIN*=";
+	uint32_t state = 12345;
+	unsigned stalls = 0;
+
+	for (unsigned round = 0; round < 200; round++) {
+		struct smtp_follower *f = smtp_follower_new(round % 2 == 0);
+		char data[256];
+
+		for (unsigned chunk = 0; chunk < 40; chunk++) {
+			struct smtp_follow_event ev;
+			size_t len = 1 + chunk % sizeof(data);
+			size_t off = 0;
+			bool client = chunk % 3 != 0;
+
+			for (size_t i = 0; i < len; i++) {
+				state = state * 1103515245u + 12345u;
+				data[i] = alphabet[(state >> 16) %
+				    (sizeof(alphabet) - 1)];
+			}
+			while (off < len) {
+				size_t n = client ?
+				    smtp_follower_client(f, data + off,
+				    len - off, &ev) :
+				    smtp_follower_server(f, data + off,
+				    len - off, &ev);
+
+				if (n == 0) {
+					if (ev.type != SMTP_FOLLOW_WAIT &&
+					    ev.type != SMTP_FOLLOW_REPLY_INVALID)
+						stalls++;
+					break;
+				}
+				off += n;
+			}
+		}
+		smtp_follower_free(f);
+	}
+	CHECK(stalls == 0, "random streams never stall (%u stalls)", stalls);
 }
 
 int
@@ -567,5 +619,6 @@ main(void)
 	check_refused_command();
 	check_pending_limit();
 	check_line_length_limit();
+	check_random_streams();
 	return check_done();
 }

@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "smtp/follower.h"
+
 /* Maximum length of a login name that is kept, without its NUL. */
-#define SMTP_AUTH_NAME_MAX 255
+#define SMTP_AUTH_NAME_MAX SMTP_FOLLOW_NAME_MAX
 
 /*
  * Decodes a PLAIN response ("authzid NUL authcid NUL passwd" in base64) and

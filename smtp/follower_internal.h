@@ -1,0 +1,95 @@
+/*
+ * The follower's state, shared by its client side (follower.c) and its
+ * server side (follower_server.c).  Not for use outside smtp/.
+ */
+#ifndef SMTP_FOLLOWER_INTERNAL_H
+#define SMTP_FOLLOWER_INTERNAL_H
+
+#include "smtp/auth_decode.h"
+#include "smtp/follower.h"
+
+/*
+ * Commands that may wait for their replies at once.  A client that pipelines
+ * more gets SMTP_FOLLOW_WAIT until replies arrive, which keeps the queue
+ * bounded.
+ */
+#define FOLLOWER_PENDING_MAX 64
+
+/* Longest SASL mechanism name (RFC 4422 section 3.1). */
+#define FOLLOWER_MECHANISM_MAX 20
+
+/*
+ * Bytes of "\r\n.\r\n" already matched when DATA content starts: the CRLF
+ * of the DATA line, so content that starts with ".\r\n" is an empty message.
+ */
+#define FOLLOWER_DATA_END_AT_START 2
+
+/* Where the client side is in the byte stream. */
+enum client_state {
+	CLIENT_COMMANDS,	/* reading command lines */
+	CLIENT_WAIT_REPLY,	/* after DATA, AUTH or a SASL response */
+	CLIENT_AUTH_RESPONSE,	/* the next line is a SASL response */
+	CLIENT_DATA_CONTENT,	/* after 354, until "\r\n.\r\n" */
+	CLIENT_BDAT_CONTENT,	/* the counted bytes of a BDAT chunk */
+	CLIENT_DISCARD_LINE,	/* dropping an over-long line up to its LF */
+};
+
+/* A command, or the end of a message, that waits for its reply. */
+struct pending {
+	enum smtp_command command;
+	bool message_end;	/* its reply is the message's final reply */
+	uint64_t message_size;	/* with message_end */
+};
+
+/* A name of the AUTH in progress or of the successful one. */
+struct auth_names {
+	char mechanism[FOLLOWER_MECHANISM_MAX + 1];
+	char authzid[SMTP_AUTH_NAME_MAX + 1];
+	char authcid[SMTP_AUTH_NAME_MAX + 1];
+};
+
+struct smtp_follower {
+	/* Client side. */
+	enum client_state client_state;
+	char client_line[SMTP_FOLLOW_LINE_MAX];
+	size_t client_line_len;
+	bool client_line_complete; /* handed out in an event: wipe it next */
+	unsigned dot_match;	/* bytes of "\r\n.\r\n" matched in content */
+	uint64_t content_size;	/* content bytes of the current message */
+	uint64_t bdat_remaining;
+	bool bdat_last;
+	bool auth_login_user_known; /* LOGIN: the next response is a password */
+
+	/* Commands waiting for replies, oldest first: a ring. */
+	struct pending pending[FOLLOWER_PENDING_MAX];
+	size_t pending_first;
+	size_t pending_count;
+
+	/* Server side. */
+	char server_line[SMTP_FOLLOW_LINE_MAX];
+	size_t server_line_len;
+	int reply_code;		/* code of the reply being read, 0 before */
+	bool reply_invalid;
+
+	/* What the conversation established. */
+	char mail_from[SMTP_FOLLOW_PATH_MAX + 1]; /* of the last MAIL sent */
+	char sender[SMTP_FOLLOW_PATH_MAX + 1];	  /* of the accepted MAIL */
+	unsigned recipients;
+	struct smtp_follow_message message;
+	struct auth_names auth_attempt;	/* of the AUTH in progress */
+	struct auth_names auth;		/* of the successful AUTH */
+	bool authenticated;
+	unsigned auth_failures;
+};
+
+/* Appends a command to the pending queue.  The caller checked for room. */
+void follower_pending_push(struct smtp_follower *f, enum smtp_command command,
+    bool message_end, uint64_t message_size);
+
+/* Clears the transaction that MAIL started (RSET, EHLO, a message's end). */
+void follower_transaction_reset(struct smtp_follower *f);
+
+/* Wipes a command line handed out in the last event: it may hold a password. */
+void follower_client_line_wipe(struct smtp_follower *f);
+
+#endif

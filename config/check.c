@@ -4,7 +4,6 @@
  * IPv6-only.  Errors here name the line of the key or section concerned,
  * or no line when the section is missing.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -359,21 +358,11 @@ set_ipv6_only(struct config *cfg)
 	}
 }
 
-static bool
-is_wildcard(const struct sockaddr_storage *addr)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-
-	if (addr->ss_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	return config_is_ipv6_wildcard(addr);
-}
-
 /*
  * Rejects a specific address next to a wildcard of the same family on the
  * same port (127.0.0.1:465 and 0.0.0.0:465): without SO_REUSEPORT the second
- * bind fails with EADDRINUSE at start, long after "subtls -t" said the file
- * was fine.
+ * bind fails with EADDRINUSE at start, long after "subtls -t" accepted the
+ * file.
  */
 static void
 check_overlapping_addresses(struct config_loader *loader)
@@ -398,7 +387,7 @@ check_overlapping_addresses(struct config_loader *loader)
 
 			if (a->ss_family != b->ss_family ||
 			    config_address_port(a) != config_address_port(b) ||
-			    is_wildcard(a) == is_wildcard(b))
+			    config_is_wildcard(a) == config_is_wildcard(b))
 				continue;
 			config_error(loader, all[i]->at.line, "listen addresses "
 			    "%s and %s (line %u) overlap: a wildcard takes "

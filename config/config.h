@@ -56,7 +56,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-/* Where a setting was read: file (owned by the config) and 1-based line. */
+/* The position of a setting: its file (owned by the config) and 1-based
+ * line. */
 struct config_position {
 	const char *file;
 	unsigned line;		/* 0: not set in the file, a default applies */

@@ -432,16 +432,6 @@ set_alpn(struct config_loader *loader, const struct config_key *key,
 	free(copy);
 }
 
-static bool
-is_wildcard(const struct sockaddr_storage *addr)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-
-	if (addr->ss_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	return config_is_ipv6_wildcard(addr);
-}
-
 static void
 set_backend_address(struct config_loader *loader,
     const struct config_key *key, const char *value)
@@ -470,7 +460,7 @@ set_backend_address(struct config_loader *loader,
 		}
 	} else if (config_parse_address(value, &backend->tcp,
 	    &backend->tcp_len, &reason)) {
-		if (!is_wildcard(&backend->tcp))
+		if (!config_is_wildcard(&backend->tcp))
 			return;
 		reason = "a wildcard address accepts connections but does not "
 		    "name a backend";

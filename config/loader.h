@@ -166,6 +166,8 @@ bool config_same_address(const struct sockaddr_storage *a,
     const struct sockaddr_storage *b);
 uint16_t config_address_port(const struct sockaddr_storage *addr);
 bool config_is_ipv6_wildcard(const struct sockaddr_storage *addr);
+/* True for 0.0.0.0 and [::]. */
+bool config_is_wildcard(const struct sockaddr_storage *addr);
 
 extern const struct config_vocabulary config_tls12_ciphers;
 extern const struct config_vocabulary config_tls13_suites;

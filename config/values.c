@@ -290,6 +290,16 @@ config_is_ipv6_wildcard(const struct sockaddr_storage *addr)
 	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 }
 
+bool
+config_is_wildcard(const struct sockaddr_storage *addr)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+
+	if (addr->ss_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	return config_is_ipv6_wildcard(addr);
+}
+
 /* Returns the canonical spelling of name, which may be in any case or an
  * alias, or NULL when the vocabulary lacks it. */
 const char *

@@ -21,7 +21,8 @@ struct tls_context **contexts_build(const struct config *cfg, FILE *errors,
     unsigned *error_count);
 
 /* Drops the reference to every context of tls once, then frees tls.  cfg
- * must be the config tls was built from: it tells which are shared. */
+ * must be the config tls was built from, because it determines which
+ * contexts are shared. */
 void contexts_free(const struct config *cfg, struct tls_context **tls);
 
 /* Writes each listener's effective policy for "subtls -t". */

@@ -2,7 +2,8 @@
  * The SMTP dialogue of a STARTTLS listener before TLS (RFC 3207, RFC 6409).
  *
  * Pure protocol code: the caller reads client bytes into the space this module
- * hands out, then calls smtp_dialogue_step() until it asks for more input.  Each
+ * hands out, then calls smtp_dialogue_step() until it returns
+ * SMTP_STEP_NEED_INPUT.  Each
  * step handles one command line and writes its reply.  Only EHLO, HELO, NOOP,
  * RSET, QUIT and STARTTLS are served; every other command gets 530, so nothing
  * that needs TLS (AUTH, MAIL, ...) can happen in plaintext.
@@ -16,7 +17,7 @@
 /* Longest command line, CRLF included (RFC 5321 section 4.5.3.1.4). */
 #define SMTP_COMMAND_LINE_MAX 512
 
-/* A reply buffer of this size holds any single reply of the dialogue. */
+/* A reply buffer of this size fits any single reply of the dialogue. */
 #define SMTP_DIALOGUE_REPLY_MAX 512
 
 /*

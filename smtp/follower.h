@@ -91,7 +91,7 @@ enum smtp_follow_event_type {
 				 * for replies.  Stop reading the client until a
 				 * server event arrives */
 
-	/* Server side: line holds the reply line, forward it. */
+	/* Server side: line contains the reply line; forward it. */
 	SMTP_FOLLOW_REPLY_LINE,	/* a line of a multi-line reply but not the
 				 * last (EHLO keywords arrive so) */
 	SMTP_FOLLOW_REPLY,	/* the last line of a reply to command */

@@ -24,7 +24,7 @@
  */
 #define FOLLOWER_DATA_END_AT_START 2
 
-/* Where the client side is in the byte stream. */
+/* The client side's position in the byte stream. */
 enum client_state {
 	CLIENT_COMMANDS,	/* reading command lines */
 	CLIENT_WAIT_REPLY,	/* after DATA, AUTH or a SASL response */

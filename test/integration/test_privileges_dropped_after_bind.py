@@ -1,6 +1,6 @@
 """subtls binds its listeners as root, then runs as the configured user and group.
 
-The README tells administrators to run subtls with group = postdrop so that
+The README advises administrators to run subtls with group = postdrop so that
 it reaches Postfix's public/ directory, where the backend socket lives; this
 test uses the same setting against the private Postfix's socket there.
 """

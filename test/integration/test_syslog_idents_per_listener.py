@@ -118,4 +118,5 @@ def test_syslog_idents_per_listener(start_subtls, certificate, dev_log):
     # a syslog daemon); the session lines go to syslog only.
     stderr = subtls.log_text()
     assert "started" in stderr
-    assert " open " not in stderr and " close " not in stderr, stderr
+    assert " open " not in stderr, stderr
+    assert " close " not in stderr, stderr

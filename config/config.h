@@ -82,6 +82,9 @@ struct config_global {
 	uint64_t drain_timeout_ms;	/* default 60 s */
 	enum config_log_target log;	/* default stderr */
 	enum config_log_level log_level; /* default info */
+	unsigned auth_failures;		/* default 5; 0: no throttling */
+	uint64_t auth_failure_window_ms; /* default 10 min */
+	uint64_t auth_ban_time_ms;	/* default 1 h */
 };
 
 /* TLS protocol versions as on the wire. */
@@ -199,6 +202,7 @@ enum config_identity {
 	CONFIG_IDENTITY_PROXY_V2,
 	CONFIG_IDENTITY_PROXY_V1,
 	CONFIG_IDENTITY_NONE,
+	CONFIG_IDENTITY_XCLIENT,	/* XCLIENT command after TLS */
 };
 
 struct config_backend {
@@ -210,6 +214,14 @@ struct config_backend {
 	socklen_t tcp_len;
 	enum config_identity identity;	/* default proxy-v2 */
 	uint64_t connect_timeout_ms;	/* default 10 s */
+	bool proxy_tlvs;		/* TLS facts as PROXY v2 TLVs; default
+					 * no, only with identity proxy-v2 */
+	char **discard_ehlo_keywords;	/* upper case, NULL-terminated, never
+					 * NULL after config_load(); STARTTLS,
+					 * XCLIENT and XFORWARD are always
+					 * removed and not listed here */
+	bool trace_header;		/* add a Received: line; default no */
+	bool trace_auth_user;		/* name the user in it; default no */
 };
 
 enum config_listener_mode { CONFIG_MODE_IMPLICIT, CONFIG_MODE_STARTTLS };
@@ -233,6 +245,7 @@ struct config_listener {
 	enum config_profile tls_profile;	/* INHERIT: the [tls] policy */
 	struct config_position tls_profile_at;
 	struct config_policy policy;	/* effective, filled by config_load() */
+	bool require_auth;		/* MAIL only after AUTH; default yes */
 };
 
 struct config {

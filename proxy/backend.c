@@ -38,7 +38,10 @@ send_identity(struct session *s)
 	char *header;
 	size_t n = 0;
 
-	if (identity == CONFIG_IDENTITY_NONE)
+	/* NOTE: identity = xclient sends no XCLIENT command yet, so the
+	 * backend sees subtls's address as with none. */
+	if (identity == CONFIG_IDENTITY_NONE ||
+	    identity == CONFIG_IDENTITY_XCLIENT)
 		return true;
 	header = malloc(SMTP_PROXY_HEADER_MAX);
 	if (header == NULL) {

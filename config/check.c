@@ -294,7 +294,7 @@ is_always_discarded(const char *keyword)
 static void
 drop_always_discarded(char **keywords)
 {
-	size_t kept = 0;
+	size_t kept_count = 0;
 
 	if (keywords == NULL)
 		return;
@@ -302,9 +302,9 @@ drop_always_discarded(char **keywords)
 		if (is_always_discarded(keywords[i]))
 			free(keywords[i]);
 		else
-			keywords[kept++] = keywords[i];
+			keywords[kept_count++] = keywords[i];
 	}
-	keywords[kept] = NULL;
+	keywords[kept_count] = NULL;
 }
 
 static const struct config_key_use *

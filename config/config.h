@@ -49,9 +49,9 @@
  *   discard_ehlo_keywords  EHLO keywords (RFC 5321 ehlo-keyword, at most 64
  *                 characters) separated by ',' or blanks, in any case; a
  *                 keyword given twice is an error
- *   proxy_tlvs = yes needs identity = proxy-v2, and trace_auth_user = yes
- *   needs trace_header = yes.
- * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.
+ * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.  proxy_tlvs = yes
+ * needs identity = proxy-v2, and trace_auth_user = yes needs
+ * trace_header = yes.
  */
 #ifndef CONFIG_CONFIG_H
 #define CONFIG_CONFIG_H

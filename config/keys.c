@@ -23,8 +23,8 @@
 
 #define AUTH_FAILURES_MAX 100
 
-/* RFC 5321 puts no limit on an ehlo-keyword; real ones stay far below
- * this. */
+/* RFC 5321 sets no maximum length for an ehlo-keyword, so this limit is
+ * subtls's own. */
 #define EHLO_KEYWORD_MAX 64
 
 /* Returns the next item of a list value, cut in place, or NULL after the
@@ -512,10 +512,9 @@ append_keyword(struct config_loader *loader, char ***field,
 
 /* Adds the EHLO keywords of one line, the key line or a continuation line.
  * Keywords are case-insensitive (RFC 5321 section 2.4), so they are stored
- * in upper case, which also finds "size" and "SIZE" as the same one.
- * STARTTLS, XCLIENT and XFORWARD are stored like any other here, to catch
- * them twice as well; check.c drops them, because subtls always removes
- * them. */
+ * in upper case, and "size" after "SIZE" is a repeat.  STARTTLS, XCLIENT
+ * and XFORWARD are stored too, so that a repeat of them is caught as well.
+ * check.c drops them afterwards, because subtls always removes them. */
 static void
 set_ehlo_keywords(struct config_loader *loader, const struct config_key *key,
     const char *value)

@@ -38,8 +38,8 @@ send_identity(struct session *s)
 	char *header;
 	size_t n = 0;
 
-	/* NOTE: identity = xclient sends no XCLIENT command yet, so the
-	 * backend sees subtls's address as with none. */
+	/* NOTE: identity = xclient does not send the XCLIENT command yet, so
+	 * the backend gets subtls's address as the client's, as with none. */
 	if (identity == CONFIG_IDENTITY_NONE ||
 	    identity == CONFIG_IDENTITY_XCLIENT)
 		return true;

@@ -41,7 +41,7 @@ struct error_case {
 #define EHLO_KEYWORDS_ALLOWED "(allowed: EHLO keywords (a letter or digit, " \
 	"then letters, digits and '-', at most 64 characters), separated by " \
 	"commas or blanks)"
-#define SIXTY_FOUR_A \
+#define SIXTY_FOUR_LETTERS \
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static const struct error_case cases[] = {
@@ -227,8 +227,8 @@ static const struct error_case cases[] = {
 	  EHLO_KEYWORDS_ALLOWED "\n" },
 	{ "EHLO keyword of 65 characters",
 	  BACKEND_WITH("address = 127.0.0.1:10587\n"
-	  "discard_ehlo_keywords = X" SIXTY_FOUR_A),
-	  "@FILE@:6: invalid discard_ehlo_keywords \"X" SIXTY_FOUR_A "\" "
+	  "discard_ehlo_keywords = X" SIXTY_FOUR_LETTERS),
+	  "@FILE@:6: invalid discard_ehlo_keywords \"X" SIXTY_FOUR_LETTERS "\" "
 	  EHLO_KEYWORDS_ALLOWED "\n" },
 	{ "EHLO keyword twice in two cases",
 	  BACKEND_WITH("address = 127.0.0.1:10587\n"

@@ -1,6 +1,6 @@
 /*
  * require_auth is a setting of each listener: yes unless that listener's
- * section says no, whatever the other listeners say.
+ * section sets no, whatever the other listeners set.
  */
 #include "test/unit/config/config_test.h"
 

@@ -11,6 +11,7 @@
 #include "proxy/session.h"
 #include "smtp/proxy_header.h"
 #include "smtp/reply.h"
+#include "tls/engine.h"
 
 void
 backend_reply_unavailable(struct session *s, const char *reason,
@@ -28,32 +29,53 @@ backend_reply_unavailable(struct session *s, const char *reason,
 	session_close(s, reason, detail);
 }
 
+/* Encodes the PROXY v2 header, with the TLS facts when proxy_tlvs = yes. */
+static size_t
+encode_proxy_v2(struct session *s, unsigned char *out, size_t cap)
+{
+	const struct sockaddr *client = (const struct sockaddr *)&s->client_addr;
+	const struct sockaddr *local = (const struct sockaddr *)&s->local_addr;
+	char subject[256], fingerprint[65];
+	struct smtp_proxy_tls tls;
+
+	if (!s->server->config->backend.proxy_tlvs)
+		return smtp_proxy_v2_encode(out, cap, client, local);
+
+	/* A presented certificate was verified: the handshake fails when it
+	 * does not chain to client_ca. */
+	tls.version = tls_engine_version(s->tls);
+	tls.cipher = tls_engine_cipher(s->tls);
+	tls.sni = tls_engine_sni(s->tls);
+	tls.client_cert = tls_engine_client_certificate(s->tls, subject,
+	    sizeof(subject), fingerprint, sizeof(fingerprint));
+	tls.client_cert_verified = tls.client_cert;
+	return smtp_proxy_v2_encode_tls(out, cap, client, local, &tls);
+}
+
 /* Sends the PROXY header, if configured.  False if the session closed. */
 static bool
 send_identity(struct session *s)
 {
 	enum config_identity identity = s->server->config->backend.identity;
-	const struct sockaddr *client = (const struct sockaddr *)&s->client_addr;
-	const struct sockaddr *local = (const struct sockaddr *)&s->local_addr;
 	char *header;
 	size_t n = 0;
 
-	/* NOTE: identity = xclient does not send the XCLIENT command yet, so
-	 * the backend gets subtls's address as the client's, as with none. */
+	/* XCLIENT goes out later, before the client's first command. */
 	if (identity == CONFIG_IDENTITY_NONE ||
 	    identity == CONFIG_IDENTITY_XCLIENT)
 		return true;
-	header = malloc(SMTP_PROXY_HEADER_MAX);
+	header = malloc(SMTP_PROXY_HEADER_TLS_MAX);
 	if (header == NULL) {
 		session_close(s, "out_of_memory", NULL);
 		return false;
 	}
 	if (identity == CONFIG_IDENTITY_PROXY_V2)
-		n = smtp_proxy_v2_encode((unsigned char *)header,
-		    SMTP_PROXY_HEADER_MAX, client, local);
+		n = encode_proxy_v2(s, (unsigned char *)header,
+		    SMTP_PROXY_HEADER_TLS_MAX);
 	else
-		n = smtp_proxy_v1_encode(header, SMTP_PROXY_HEADER_MAX, client,
-		    local);
+		n = smtp_proxy_v1_encode(header, SMTP_PROXY_HEADER_TLS_MAX,
+		    (const struct sockaddr *)&s->client_addr,
+		    (const struct sockaddr *)&s->local_addr);
 	if (n == 0) {
 		free(header);
 		session_close(s, "identity_failed",
@@ -95,7 +117,8 @@ on_backend_connected(uv_connect_t *req, int status)
 	}
 	session_set_state(s, SESSION_RELAYING);
 	session_arm_timer(s);
-	relay_from_client(s);
+	conversation_start(s);
+	conversation_from_client(s);
 }
 
 void
@@ -158,10 +181,9 @@ backend_greeting_input(struct session *s, const char *data, size_t len)
 	 * goes to the backend. */
 	session_set_state(s, SESSION_RELAYING);
 	session_arm_timer(s);
-	if (used < len) {
-		s->bytes_out += len - used;
-		if (!session_reply_tls(s, data + used, len - used))
-			return;
-	}
-	relay_from_client(s);
+	conversation_start(s);
+	if (used < len && s->state == SESSION_RELAYING)
+		conversation_from_backend(s, data + used, len - used);
+	else
+		conversation_from_client(s);
 }

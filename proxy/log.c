@@ -103,3 +103,20 @@ log_message(enum config_log_level level, const char *ident, const char *fmt, ...
 	} else
 		write_stderr(level, ident, msg);
 }
+
+const char *
+log_field(const char *text, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 5 < cap; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c > ' ' && c < 127 && c != '"' && c != '\\')
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+	return out;
+}

@@ -7,6 +7,7 @@
 #define PROXY_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config/config.h"
 
@@ -27,6 +28,16 @@ bool log_enabled(enum config_log_level level);
 __attribute__((format(printf, 3, 4)))
 void log_message(enum config_log_level level, const char *ident,
     const char *fmt, ...);
+
+/*
+ * Copies text a client chose (a sender, a login name) for a log field:
+ * control bytes, blanks, '"', '\\' and bytes above 126 become \xNN, so the
+ * client can neither split the line nor add fields to it.  Returns out.
+ */
+const char *log_field(const char *text, char *out, size_t cap);
+
+/* Room log_field() needs for a text of n bytes. */
+#define LOG_FIELD_SIZE(n) (4 * (n) + 1)
 
 #define log_error(...) log_message(CONFIG_LOG_ERROR, "subtls", __VA_ARGS__)
 #define log_warning(...) log_message(CONFIG_LOG_WARNING, "subtls", __VA_ARGS__)

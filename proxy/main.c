@@ -21,6 +21,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
+#include "proxy/auth_throttle.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
@@ -177,6 +178,11 @@ run(struct server *srv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)getpid() << 32;
 	srv->session_id_base = seed;
+	srv->throttle = auth_throttle_new();
+	if (srv->throttle == NULL) {
+		log_error("out of memory");
+		return 1;
+	}
 
 	uv_loop_init(&srv->loop);
 	uv_timer_init(&srv->loop, &srv->drain_timer);
@@ -196,6 +202,7 @@ run(struct server *srv)
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		listeners_free(srv);
 		uv_loop_close(&srv->loop);
+		auth_throttle_free(srv->throttle);
 		return 1;
 	}
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
@@ -210,6 +217,7 @@ run(struct server *srv)
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
 	listeners_free(srv);
+	auth_throttle_free(srv->throttle);
 	if (uv_loop_close(&srv->loop) != 0)
 		log_warning("event loop closed with handles still open");
 	log_info("stopped");

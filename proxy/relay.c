@@ -133,56 +133,34 @@ handshake_progress(struct session *s)
 	s->tls_established = true;
 	session_log(s, CONFIG_LOG_DEBUG, "tls=%s cipher=%s",
 	    tls_engine_version(s->tls), tls_engine_cipher(s->tls));
+	/* On a STARTTLS listener the ban was checked before the greeting. */
+	if (s->listener->config->mode == CONFIG_MODE_IMPLICIT &&
+	    conversation_refuse_banned(s))
+		return;
 	backend_connect(s);
 }
 
-/* The client is done sending: half-close the backend once its writes end. */
-static void
-client_finished(struct session *s)
+/*
+ * Half-closes the backend once the client is done sending and everything it
+ * sent has been followed and written.
+ */
+void
+relay_shutdown_backend(struct session *s)
 {
-	s->client_finished = true;
-	if (s->backend_writes > 0)
+	if (!s->client_finished || s->backend_shut || s->backend_writes > 0 ||
+	    conversation_client_blocked(s))
 		return;
+	s->backend_shut = true;
 	s->backend_shutdown.data = s;
 	if (uv_shutdown(&s->backend_shutdown, &s->backend.stream, NULL) != 0)
 		session_close(s, "client_closed", NULL);
 }
 
 void
-relay_from_client(struct session *s)
+relay_client_finished(struct session *s)
 {
-	while (s->state == SESSION_RELAYING && s->backend_writes == 0 &&
-	    !s->client_finished) {
-		char *buf = malloc(SESSION_READ_SIZE);
-		enum tls_status st;
-		size_t n;
-
-		if (buf == NULL) {
-			session_close(s, "out_of_memory", NULL);
-			return;
-		}
-		st = tls_engine_read(s->tls, buf, SESSION_READ_SIZE, &n);
-		if (!session_flush_tls(s)) {
-			free(buf);
-			return;
-		}
-		if (st == TLS_DONE) {
-			s->bytes_in += n;
-			session_write_backend(s, buf, n);
-			continue;
-		}
-		free(buf);
-		if (st == TLS_WANT_INPUT)
-			break;
-		if (st == TLS_PEER_CLOSED) {
-			client_finished(s);
-			break;
-		}
-		s->tls_failed = true;
-		session_close(s, "tls_error", tls_engine_error(s->tls));
-		return;
-	}
-	session_update_reading(s);
+	s->client_finished = true;
+	relay_shutdown_backend(s);
 }
 
 void
@@ -210,7 +188,7 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			 * the same way; only the debug log records it. */
 			session_log(s, CONFIG_LOG_DEBUG, "client closed "
 			    "without close_notify");
-			client_finished(s);
+			relay_client_finished(s);
 			session_update_reading(s);
 			return;
 		}
@@ -226,18 +204,9 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	if (s->state == SESSION_TLS_HANDSHAKE)
 		handshake_progress(s);
 	else if (s->state == SESSION_RELAYING)
-		relay_from_client(s);
+		conversation_from_client(s);
 	if (s->state != SESSION_CLOSING)
 		session_update_reading(s);
-}
-
-static void
-relay_to_client(struct session *s, const char *data, size_t len)
-{
-	s->bytes_out += len;
-	if (!session_reply_tls(s, data, len))
-		return;
-	session_update_reading(s);
 }
 
 void
@@ -250,7 +219,7 @@ relay_on_backend_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		if (s->state == SESSION_BACKEND_GREETING)
 			backend_greeting_input(s, buf->base, (size_t)nread);
 		else if (s->state == SESSION_RELAYING)
-			relay_to_client(s, buf->base, (size_t)nread);
+			conversation_from_backend(s, buf->base, (size_t)nread);
 		free(buf->base);
 		return;
 	}
@@ -288,9 +257,5 @@ relay_backend_write_done(struct session *s)
 {
 	if (s->backend_writes > 0)
 		return;
-	if (s->client_finished) {
-		client_finished(s);
-		return;
-	}
-	relay_from_client(s);
+	conversation_from_client(s);
 }

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 
+struct auth_throttle;
 struct listener;
 struct session;
 struct tls_context;
@@ -29,6 +30,9 @@ struct server {
 	size_t session_count;
 	uint64_t session_id_base;	/* random, so ids differ across restarts */
 	uint64_t sessions_started;
+
+	struct auth_throttle *throttle;	/* AUTH failures and bans, kept
+					 * across reloads */
 
 	bool draining;			/* SIGTERM: listeners closed */
 	uv_timer_t drain_timer;

@@ -15,6 +15,7 @@
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
+#include "smtp/follower.h"
 #include "smtp/reply.h"
 #include "tls/engine.h"
 
@@ -95,6 +96,7 @@ on_handle_closed(uv_handle_t *handle)
 	if (--s->open_handles > 0)
 		return;
 	smtp_dialogue_free(s->dialogue);
+	conversation_free(s);
 	tls_engine_free(s->tls);
 	free(s);
 	server_session_gone(srv);
@@ -173,6 +175,12 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
 	    listener->config->name, local,
 	    config_mode_name(listener->config->mode));
+
+	/* A banned client on a STARTTLS listener hears so before TLS; on
+	 * an implicit one only after the handshake (relay.c). */
+	if (listener->config->mode == CONFIG_MODE_STARTTLS &&
+	    conversation_refuse_banned(s))
+		return;
 
 	if (listener->config->mode == CONFIG_MODE_STARTTLS) {
 		char *greeting = malloc(SMTP_DIALOGUE_REPLY_MAX);
@@ -313,23 +321,22 @@ on_backend_written(uv_write_t *req, int status)
 }
 
 static void
-write_stream(struct session *s, uv_stream_t *stream, char *buf, size_t len,
-    unsigned *in_flight, uv_write_cb done)
+write_stream(struct session *s, uv_stream_t *stream, const uv_buf_t *bufs,
+    unsigned count, char *owned, unsigned *in_flight, uv_write_cb done)
 {
 	struct write_request *w = malloc(sizeof(*w));
-	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
 	int rc;
 
 	if (w == NULL) {
-		free(buf);
+		free(owned);
 		session_close(s, "out_of_memory", NULL);
 		return;
 	}
 	w->session = s;
-	w->buf = buf;
-	rc = uv_write(&w->req, stream, &b, 1, done);
+	w->buf = owned;
+	rc = uv_write(&w->req, stream, bufs, count, done);
 	if (rc != 0) {
-		free(buf);
+		free(owned);
 		free(w);
 		session_close(s, "write_failed", uv_strerror(rc));
 		return;
@@ -340,23 +347,34 @@ write_stream(struct session *s, uv_stream_t *stream, char *buf, size_t len,
 void
 session_write_client(struct session *s, char *buf, size_t len)
 {
+	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+
 	if (len == 0 || s->client_closing) {
 		free(buf);
 		return;
 	}
-	write_stream(s, (uv_stream_t *)&s->client, buf, len, &s->client_writes,
-	    on_client_written);
+	write_stream(s, (uv_stream_t *)&s->client, &b, 1, buf,
+	    &s->client_writes, on_client_written);
 }
 
 void
 session_write_backend(struct session *s, char *buf, size_t len)
 {
-	if (len == 0 || !s->backend_open) {
-		free(buf);
+	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+
+	session_write_backend_bufs(s, &b, len > 0 ? 1 : 0, buf);
+}
+
+void
+session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
+    unsigned count, char *owned)
+{
+	if (count == 0 || !s->backend_open) {
+		free(owned);
 		return;
 	}
-	write_stream(s, &s->backend.stream, buf, len, &s->backend_writes,
-	    on_backend_written);
+	write_stream(s, &s->backend.stream, bufs, count, owned,
+	    &s->backend_writes, on_backend_written);
 }
 
 bool
@@ -416,7 +434,8 @@ session_update_reading(struct session *s)
 	case SESSION_RELAYING:
 		/* Bounded buffering: one chunk in flight per direction. */
 		client = !s->client_finished && s->backend_writes == 0 &&
-		    !tls_engine_has_input(s->tls);
+		    !tls_engine_has_input(s->tls) &&
+		    !conversation_client_blocked(s);
 		backend = s->client_writes == 0;
 		break;
 	case SESSION_CLOSING:
@@ -459,6 +478,7 @@ write_summary(struct session *s, const char *reason, const char *detail)
 	const char *version = NULL, *cipher = NULL, *sni = NULL;
 	char sni_escaped[4 * 255 + 8];
 	char subject[256], fingerprint[65], client_cert[360] = "";
+	char user[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX) + 8] = "";
 
 	/* The name a client asked for is worth logging even when its
 	 * handshake failed (strict_sni, say). */
@@ -477,14 +497,20 @@ write_summary(struct session *s, const char *reason, const char *detail)
 			    " client_cert=\"%s\" client_cert_sha256=%s",
 			    subject, fingerprint);
 	}
+	if (s->follower != NULL && smtp_follower_authenticated(s->follower)) {
+		memcpy(user, " user=", 6);
+		log_field(smtp_follower_auth_user(s->follower), user + 6,
+		    sizeof(user) - 6);
+	}
 	session_log(s, CONFIG_LOG_INFO, "close listener=%s reason=%s%s%s%s "
-	    "tls=%s cipher=%s resumed=%s sni=%s%s bytes_in=%llu bytes_out=%llu "
-	    "duration=%llu.%03llus", s->listener->config->name, reason,
+	    "tls=%s cipher=%s resumed=%s sni=%s%s%s bytes_in=%llu "
+	    "bytes_out=%llu duration=%llu.%03llus", s->listener->config->name,
+	    reason,
 	    detail != NULL ? " detail=\"" : "", detail != NULL ? detail : "",
 	    detail != NULL ? "\"" : "",
 	    version != NULL ? version : "none", cipher != NULL ? cipher : "none",
 	    s->tls_established && tls_engine_resumed(s->tls) ? "yes" : "no",
-	    sni != NULL ? sni : "none", client_cert,
+	    sni != NULL ? sni : "none", client_cert, user,
 	    (unsigned long long)s->bytes_in,
 	    (unsigned long long)s->bytes_out, (unsigned long long)(ms / 1000),
 	    (unsigned long long)(ms % 1000));

@@ -21,6 +21,8 @@
 struct listener;
 struct server;
 struct smtp_dialogue;
+struct smtp_ehlo_stream;
+struct smtp_follower;
 struct tls_engine;
 
 enum session_state {
@@ -34,6 +36,14 @@ enum session_state {
 
 /* Bytes read from a socket at once, and the most one relay write carries. */
 #define SESSION_READ_SIZE 16384
+
+/* Where identity = xclient stands (proxy/conversation.c). */
+enum session_xclient {
+	XCLIENT_OFF,		/* another identity, or XCLIENT is done */
+	XCLIENT_BEFORE,		/* no client command yet */
+	XCLIENT_HELD,		/* the first command waits for earlier replies */
+	XCLIENT_SENT,		/* XCLIENT sent, its 220 awaited */
+};
 
 struct session {
 	struct server *server;
@@ -73,12 +83,32 @@ struct session {
 	bool backend_open;		/* the backend handle is initialized */
 	bool client_closing;		/* uv_close() called on client */
 	bool client_finished;		/* close_notify or EOF from the client */
+	bool backend_shut;		/* the backend was half-closed */
 	bool dialogue_paused;		/* replies are waiting to be written */
 	bool tls_established;
 	bool tls_failed;		/* no close_notify after a TLS error */
 
 	uint64_t bytes_in;		/* plaintext, client to backend */
 	uint64_t bytes_out;		/* plaintext, backend to client */
+
+	/* The conversation after TLS (proxy/conversation.c). */
+	struct smtp_follower *follower;
+	char *client_buf;		/* decrypted client bytes; those from
+					 * client_off on are not followed yet */
+	size_t client_off;
+	size_t client_len;
+	bool client_waiting;		/* the follower waits for a reply */
+	const char *refusal;		/* subtls's reply to a refused command,
+					 * sent when earlier replies are out */
+	struct smtp_ehlo_stream *ehlo;	/* while an EHLO reply is filtered */
+	char *helo;			/* the client's EHLO or HELO name */
+	bool trace_due;			/* the message of the current MAIL has
+					 * no trace header yet */
+	enum session_xclient xclient;
+	char *xclient_held;		/* the command XCLIENT goes before */
+	size_t xclient_held_len;
+	char xclient_reply[128];	/* the start of the backend's reply */
+	size_t xclient_reply_len;
 };
 
 /* Accepts a connection from listener's socket and starts its session. */
@@ -109,6 +139,14 @@ void session_arm_timer(struct session *s);
 void session_write_client(struct session *s, char *buf, size_t len);
 void session_write_backend(struct session *s, char *buf, size_t len);
 
+/*
+ * Writes count buffers to the backend in one request and frees owned (NULL
+ * allowed) once written.  The buffers that owned does not hold must stay
+ * valid until the write is done: relay_backend_write_done() says when.
+ */
+void session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
+    unsigned count, char *owned);
+
 /* Sends the TLS engine's pending ciphertext.  False if the session closed. */
 bool session_flush_tls(struct session *s);
 
@@ -128,9 +166,19 @@ void relay_on_backend_read(uv_stream_t *stream, ssize_t nread,
 void relay_on_backend_alloc(uv_handle_t *handle, size_t suggested,
     uv_buf_t *buf);
 void relay_run_dialogue(struct session *s);
-void relay_from_client(struct session *s);
+void relay_client_finished(struct session *s);
+void relay_shutdown_backend(struct session *s);
 void relay_client_write_done(struct session *s);
 void relay_backend_write_done(struct session *s);
+
+/* conversation.c */
+void conversation_start(struct session *s);
+void conversation_free(struct session *s);
+void conversation_from_client(struct session *s);
+void conversation_from_backend(struct session *s, const char *data,
+    size_t len);
+bool conversation_client_blocked(const struct session *s);
+bool conversation_refuse_banned(struct session *s);
 
 /* backend.c */
 void backend_connect(struct session *s);

@@ -99,3 +99,45 @@ smtp_ehlo_filter(const char *reply, size_t len, const char *const *keywords,
 		out[last_kept + 3] = ' ';
 	return out_len;
 }
+
+void
+smtp_ehlo_stream_start(struct smtp_ehlo_stream *st)
+{
+	st->held_len = 0;
+	st->started = false;
+}
+
+/* Writes the held line with sep after its code, and empties the hold. */
+static size_t
+ehlo_stream_release(struct smtp_ehlo_stream *st, char sep, char *out)
+{
+	size_t n = st->held_len;
+
+	if (n == 0)
+		return 0;
+	memcpy(out, st->held, n);
+	if (n >= EHLO_LINE_PREFIX && out[3] != '\r' && out[3] != '\n')
+		out[3] = sep;
+	st->held_len = 0;
+	return n;
+}
+
+size_t
+smtp_ehlo_stream_line(struct smtp_ehlo_stream *st, const char *line,
+    size_t len, bool last, bool listed, char *out)
+{
+	size_t n = 0;
+	bool drop = st->started && listed;
+
+	if (len > SMTP_EHLO_LINE_MAX)
+		len = SMTP_EHLO_LINE_MAX;
+	if (!drop) {
+		n = ehlo_stream_release(st, '-', out);
+		memcpy(st->held, line, len);
+		st->held_len = len;
+		st->started = true;
+	}
+	if (last)
+		n += ehlo_stream_release(st, ' ', out + n);
+	return n;
+}

@@ -329,8 +329,10 @@ client_read_line(struct smtp_follower *f, const char *data, size_t len,
 		if (f->client_line_len == SMTP_FOLLOW_LINE_MAX) {
 			explicit_bzero(f->client_line, f->client_line_len);
 			f->client_line_len = 0;
-			f->client_state = CLIENT_DISCARD_LINE;
 			ev->type = SMTP_FOLLOW_LINE_TOO_LONG;
+			ev->command = f->client_state == CLIENT_AUTH_RESPONSE ?
+			    SMTP_CMD_AUTH_RESPONSE : SMTP_CMD_UNKNOWN;
+			f->client_state = CLIENT_DISCARD_LINE;
 			return i + 1;
 		}
 	}
@@ -483,6 +485,12 @@ smtp_follower_free(struct smtp_follower *f)
 		return;
 	explicit_bzero(f, sizeof(*f));
 	free(f);
+}
+
+size_t
+smtp_follower_pending(const struct smtp_follower *f)
+{
+	return f->pending_count;
 }
 
 bool

@@ -82,7 +82,8 @@ enum smtp_follow_event_type {
 				 * and never log it */
 	SMTP_FOLLOW_LINE_TOO_LONG, /* a command or SASL response line passed
 				 * SMTP_FOLLOW_LINE_MAX: it was dropped, and its
-				 * rest is dropped as it arrives.  During AUTH
+				 * rest is dropped as it arrives.  command is
+				 * SMTP_CMD_AUTH_RESPONSE during AUTH, where
 				 * the backend still waits for the response,
 				 * so close the session */
 	SMTP_FOLLOW_WAIT,	/* nothing consumed: the next bytes cannot be
@@ -167,6 +168,13 @@ size_t smtp_follower_server(struct smtp_follower *f, const char *data,
  * counted bytes are still reported as content.
  */
 void smtp_follower_drop_command(struct smtp_follower *f);
+
+/*
+ * Returns how many commands (and message ends) wait for backend replies.  A
+ * reply of subtls's own to a refused command keeps the order of replies only
+ * when it is sent while this is 0 (RFC 2920 section 3.1).
+ */
+size_t smtp_follower_pending(const struct smtp_follower *f);
 
 /* Returns whether the backend accepted an AUTH (235). */
 bool smtp_follower_authenticated(const struct smtp_follower *f);

@@ -2,11 +2,13 @@
 
 subtls keeps at most one 16 KiB chunk in flight per direction and stops
 reading a side while the other side has not taken the last chunk.  So while
-a fake backend stops reading, a client that pushes 64 MiB gets stuck in
-send() once the kernel's socket buffers are full, and subtls's resident set
-size (VmRSS in /proc/PID/status) grows by far less than the data.  The same
-applies in the other direction, to a backend that sends 64 MiB to a client
-that does not read.  Without flow control subtls would buffer the data, and
+a fake backend stops reading, a client that pushes 64 MiB of message content
+(after DATA's 354) gets stuck in send() once the kernel's socket buffers are
+full, and subtls's resident set size (VmRSS in /proc/PID/status) grows by
+far less than the data.  The same applies in the other direction, to a
+backend that sends a 64 MiB multi-line reply to a client that does not read.
+The data is SMTP in both directions, because subtls follows the
+conversation and drops what is neither a command nor content.  Without flow control subtls would buffer the data, and
 its RSS would grow by tens of MiB.  With the read checks of
 session_update_reading() removed, VmRSS rose from 6 MiB to 82 MiB in one run.
 
@@ -85,9 +87,8 @@ class Progress:
             time.sleep(STALL_QUIET)
 
 
-def push_data(send, progress: Progress) -> None:
+def push_data(send, progress: Progress, chunk: bytes = b"x" * CHUNK) -> None:
     """Call send(chunk) until TOTAL bytes are sent or PUSH_DEADLINE passes."""
-    chunk = b"x" * CHUNK
     deadline = time.monotonic() + PUSH_DEADLINE
     try:
         while progress.count < TOTAL and time.monotonic() < deadline:
@@ -114,7 +115,14 @@ def test_rss_bounded_when_backend_stops_reading(start_subtls, certificate, tmp_p
 
     def greet_then_stop_reading(connection: socket.socket) -> None:
         read_proxy_v2_header(connection)
+        connection.settimeout(STALL_WAIT)
         connection.sendall(GREETING)
+        assert connection.recv(4096).startswith(b"AUTH PLAIN ")
+        connection.sendall(b"235 2.7.0 ok\r\n")
+        commands = b""
+        while not commands.endswith(b"DATA\r\n"):
+            commands += connection.recv(4096)
+        connection.sendall(b"250 ok\r\n250 ok\r\n354 go ahead\r\n")
         release_backend.wait(STALL_WAIT + PUSH_DEADLINE)
         connection.settimeout(PUSH_DEADLINE)
         received["bytes"] = read_to_end(connection.recv_into)
@@ -125,6 +133,9 @@ def test_rss_bounded_when_backend_stops_reading(start_subtls, certificate, tmp_p
         with implicit_tls_client(subtls.implicit_port, certificate.certificate) as client:
             client.sock.settimeout(STALL_WAIT + PUSH_DEADLINE)
             assert client.read_line() == GREETING
+            assert client.command("AUTH PLAIN AHVzZXIAcGFzcw==") == ["235 2.7.0 ok"]
+            client.send(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+            assert [client.read_line() for _ in range(3)][2] == b"354 go ahead\r\n"
             baseline = rss_kib(pid)
 
             progress = Progress()
@@ -144,31 +155,34 @@ def test_rss_bounded_when_backend_stops_reading(start_subtls, certificate, tmp_p
           f"client was stuck after {sent_when_stuck / 2**20:.1f} MiB, {sent / 2**20:.0f} MiB sent")
     assert sent_when_stuck < TOTAL, "the client was never stuck: subtls read it all"
     assert stuck_rss < baseline + MAX_GROWTH_KIB, (baseline, stuck_rss)
-    assert received["bytes"] == sent
+    assert received["bytes"] == sent, "content was lost or added on the way"
 
 
 def test_rss_bounded_when_client_stops_reading(start_subtls, certificate, tmp_path):
     progress = Progress()
 
+    # A greeting of many 220- lines: every line is a valid reply line.
+    line = b"220-" + b"x" * 506 + b"\r\n"
+
     def greet_then_push(connection: socket.socket) -> None:
         read_proxy_v2_header(connection)
         connection.settimeout(STALL_WAIT + PUSH_DEADLINE)
+        push_data(connection.sendall, progress, line * (CHUNK // len(line)))
         connection.sendall(GREETING)
-        push_data(connection.sendall, progress)
 
     with FakeBackend(tmp_path / "backend.sock", greet_then_push) as backend:
         subtls = start_subtls(backend.address)
         pid = subtls.process.pid
         with implicit_tls_client(subtls.implicit_port, certificate.certificate) as client:
             client.sock.settimeout(STALL_WAIT + PUSH_DEADLINE)
-            assert client.read_line() == GREETING
+            assert client.read_line() == line
             baseline = rss_kib(pid)
 
             progress.wait_until_stuck()
             sent_when_stuck = progress.count
             stuck_rss = max_rss_kib(pid)
 
-            received = len(client.buffer) + read_to_end(client.sock.recv_into)
+            received = len(line) + len(client.buffer) + read_to_end(client.sock.recv_into)
         backend.close()
 
     print(f"\nbackend to client: baseline VmRSS {baseline} KiB, {stuck_rss} KiB while the "
@@ -176,4 +190,4 @@ def test_rss_bounded_when_client_stops_reading(start_subtls, certificate, tmp_pa
           f"{progress.count / 2**20:.0f} MiB sent")
     assert sent_when_stuck < TOTAL, "the backend was never stuck: subtls read it all"
     assert stuck_rss < baseline + MAX_GROWTH_KIB, (baseline, stuck_rss)
-    assert received == progress.count
+    assert received == progress.count + len(GREETING)

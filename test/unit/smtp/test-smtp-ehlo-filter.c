@@ -89,11 +89,39 @@ check_keyword_listed(void)
 	    "bare code is not listed");
 }
 
+/* Feeds a valid reply line by line: the result equals the whole-reply filter. */
+static void
+check_stream(const struct filter_case *c)
+{
+	struct smtp_ehlo_stream st;
+	char out[512], piece[2 * SMTP_EHLO_LINE_MAX];
+	size_t out_len = 0, pos = 0, len = strlen(c->reply);
+
+	smtp_ehlo_stream_start(&st);
+	while (pos < len) {
+		const char *lf = memchr(c->reply + pos, '\n', len - pos);
+		size_t line_len = (size_t)(lf + 1 - (c->reply + pos));
+		bool listed = smtp_ehlo_keyword_listed(c->reply + pos,
+		    line_len, removed);
+		size_t n = smtp_ehlo_stream_line(&st, c->reply + pos, line_len,
+		    pos + line_len == len, listed, piece);
+
+		memcpy(out + out_len, piece, n);
+		out_len += n;
+		pos += line_len;
+	}
+	CHECK_BYTES(out, out_len, c->filtered, strlen(c->filtered),
+	    "line by line: %s", c->name);
+}
+
 int
 main(void)
 {
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		check_filter(&cases[i]);
+		if (cases[i].filtered[0] != '\0')
+			check_stream(&cases[i]);
+	}
 	check_output_space();
 	check_keyword_listed();
 	return check_done();

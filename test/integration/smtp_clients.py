@@ -224,6 +224,39 @@ def tls_session(subtls, listener: str, certificate: Path, source: str = CLIENT_A
     return client, ehlo
 
 
+def send_with_data(client: LineClient, recipients: list, content: bytes,
+                   sender: str = SENDER) -> list:
+    """Send MAIL, RCPT and DATA one at a time, then content; return every reply in order.
+
+    The content follows only a 354 to DATA, so a rejected step ends early.
+    """
+    replies = [client.command(f"MAIL FROM:<{sender}>")]
+    for recipient in recipients:
+        replies.append(client.command(f"RCPT TO:<{recipient}>"))
+    replies.append(client.command("DATA"))
+    if replies[-1][0].startswith("354"):
+        client.send(dot_stuffed(content))
+        replies.append(client.read_reply())
+    return replies
+
+
+def send_with_bdat(client: LineClient, recipients: list, content: bytes, split: int,
+                   sender: str = SENDER, mail_parameters: str = "") -> list:
+    """Send MAIL, RCPT, "BDAT n" and "BDAT m LAST" with content in one write (RFC 3030).
+
+    The first chunk holds the first split bytes of content.  Returns every
+    reply in order: MAIL, each RCPT, then one per chunk.
+    """
+    first, last = content[:split], content[split:]
+    commands = f"MAIL FROM:<{sender}>{mail_parameters}\r\n".encode()
+    for recipient in recipients:
+        commands += f"RCPT TO:<{recipient}>\r\n".encode()
+    commands += f"BDAT {len(first)}\r\n".encode() + first
+    commands += f"BDAT {len(last)} LAST\r\n".encode() + last
+    client.send(commands)
+    return [client.read_reply() for _ in range(len(recipients) + 3)]
+
+
 def swaks(port: int, implicit_tls: bool, mechanism: str, user: str, password: str,
           recipient: str, token: str) -> subprocess.CompletedProcess:
     """Submit one message with swaks from CLIENT_ADDRESS and return the finished process."""

@@ -1,8 +1,8 @@
 /*
  * Defaults and the checks that no single line can make, such as required
- * sections and keys, empty lists, and which IPv6 wildcard listeners are
- * IPv6-only.  Errors here name the line of the key or section concerned,
- * or no line when the section is missing.
+ * sections and keys, empty lists, settings that need another setting, and
+ * which IPv6 wildcard listeners are IPv6-only.  Errors here name the line
+ * of the key or section concerned, or no line when the section is missing.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +23,9 @@ config_set_defaults(struct config *cfg)
 	cfg->global.drain_timeout_ms = 60 * 1000;
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
+	cfg->global.auth_failures = 5;
+	cfg->global.auth_failure_window_ms = 10 * 60 * 1000;
+	cfg->global.auth_ban_time_ms = 60 * 60 * 1000;
 	/* Mobile clients that reconnect through the day resume for 12 h. */
 	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
 	cfg->tls.expiry_warning_ms = 14ULL * 24 * 3600 * 1000;
@@ -31,6 +34,8 @@ config_set_defaults(struct config *cfg)
 	cfg->tls.policy.prefer_server_ciphers = 1;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
+	/* An empty list; config_load() reports a failed allocation. */
+	cfg->backend.discard_ehlo_keywords = calloc(1, sizeof(char *));
 }
 
 static unsigned
@@ -267,9 +272,56 @@ set_listener_policies(struct config_loader *loader)
 	}
 }
 
+/* subtls removes these from every EHLO reply of the backend: STARTTLS
+ * because TLS is already on (RFC 3207), XCLIENT and XFORWARD because only
+ * subtls may state the client's identity. */
+static const char *const always_discarded[] = {
+	"STARTTLS", "XCLIENT", "XFORWARD", NULL,
+};
+
+static bool
+is_always_discarded(const char *keyword)
+{
+	for (size_t i = 0; always_discarded[i] != NULL; i++) {
+		if (strcmp(keyword, always_discarded[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Drops the keywords that subtls removes anyway, so that the list holds
+ * only what the operator added. */
+static void
+drop_always_discarded(char **keywords)
+{
+	size_t kept_count = 0;
+
+	if (keywords == NULL)
+		return;
+	for (size_t i = 0; keywords[i] != NULL; i++) {
+		if (is_always_discarded(keywords[i]))
+			free(keywords[i]);
+		else
+			keywords[kept_count++] = keywords[i];
+	}
+	keywords[kept_count] = NULL;
+}
+
+static const struct config_key_use *
+backend_key_use(const struct config_loader *loader, const char *name)
+{
+	return config_key_use(loader,
+	    config_find_key(CONFIG_SECTION_BACKEND, name), 0);
+}
+
 static void
 check_backend(struct config_loader *loader)
 {
+	struct config_backend *backend = &loader->cfg->backend;
+	const struct config_key_use *tlvs = backend_key_use(loader,
+	    "proxy_tlvs");
+	const struct config_key_use *auth_user = backend_key_use(loader,
+	    "trace_auth_user");
 	struct config_position section = {
 		loader->section_file[CONFIG_SECTION_BACKEND],
 		loader->section_at[CONFIG_SECTION_BACKEND],
@@ -281,6 +333,21 @@ check_backend(struct config_loader *loader)
 	else
 		require_key(loader, CONFIG_SECTION_BACKEND, "address",
 		    &section, "backend", 0);
+
+	/* The TLVs travel inside the PROXY v2 header, and no other identity
+	 * has a place for them. */
+	if (backend->proxy_tlvs &&
+	    backend->identity != CONFIG_IDENTITY_PROXY_V2)
+		config_error_in(loader, tlvs->file, tlvs->line, "proxy_tlvs = "
+		    "yes needs identity = proxy-v2, not %s (allowed: identity "
+		    "= proxy-v2, or proxy_tlvs = no)",
+		    config_identity_name(backend->identity));
+	if (backend->trace_auth_user && !backend->trace_header)
+		config_error_in(loader, auth_user->file, auth_user->line,
+		    "trace_auth_user = yes needs trace_header = yes (allowed: "
+		    "trace_header = yes as well, or trace_auth_user = no)");
+
+	drop_always_discarded(backend->discard_ehlo_keywords);
 }
 
 static void

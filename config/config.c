@@ -176,6 +176,7 @@ add_listener(struct config_loader *loader, const char *name, unsigned line)
 	    config_key_count * sizeof(*key_uses));
 
 	memset(&listeners[count - 1], 0, sizeof(listeners[count - 1]));
+	listeners[count - 1].require_auth = true;
 	listeners[count - 1].name = strdup(name);
 	if (listeners[count - 1].name == NULL)
 		return false;
@@ -572,7 +573,8 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 	config_set_defaults(cfg);
 	cfg->path = strdup(path);
 	loader.key_uses = calloc(config_key_count, sizeof(*loader.key_uses));
-	if (cfg->path == NULL || loader.key_uses == NULL) {
+	if (cfg->path == NULL || loader.key_uses == NULL ||
+	    cfg->backend.discard_ehlo_keywords == NULL) {
 		loader.out_of_memory = true;
 		goto out;
 	}
@@ -636,6 +638,10 @@ config_free(struct config *cfg)
 	free(cfg->tls.ticket_key_file);
 	free(cfg->backend.address);
 	free(cfg->backend.unix_path);
+	for (char **keyword = cfg->backend.discard_ehlo_keywords;
+	    keyword != NULL && *keyword != NULL; keyword++)
+		free(*keyword);
+	free(cfg->backend.discard_ehlo_keywords);
 
 	for (size_t i = 0; i < cfg->listener_count; i++) {
 		struct config_listener *listener = &cfg->listeners[i];

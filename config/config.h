@@ -16,8 +16,8 @@
  * section or key given twice and a missing required key are errors.  Lines
  * are "key = value" (':' is no separator), comments start with ';' or '#',
  * and " ;" starts an inline comment.  The list keys (listen, ciphers,
- * ciphersuites, groups) may continue on indented lines; any other indented
- * line is an error.  A line may hold at most 197 characters without its
+ * ciphersuites, groups, alpn, discard_ehlo_keywords) may continue on
+ * indented lines; any other indented line is an error.  A line may hold at most 197 characters without its
  * indentation and comment, because Debian's inih r55 reads each line into a
  * 200-byte buffer (ini_reader.h).
  *
@@ -45,7 +45,13 @@
  *                 separated by ',' or blanks; one address:port may appear
  *                 only once in the file; "*:port" is rejected because
  *                 servers differ on whether it includes IPv6
- * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.
+ *   auth_failures  a whole number from 0 to 100
+ *   discard_ehlo_keywords  EHLO keywords (RFC 5321 ehlo-keyword, at most 64
+ *                 characters) separated by ',' or blanks, in any case; a
+ *                 keyword given twice is an error
+ * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.  proxy_tlvs = yes
+ * needs identity = proxy-v2, and trace_auth_user = yes needs
+ * trace_header = yes.
  */
 #ifndef CONFIG_CONFIG_H
 #define CONFIG_CONFIG_H

@@ -6,6 +6,7 @@
  * existing one fits.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +20,12 @@
 
 #include "config/config.h"
 #include "config/loader.h"
+
+#define AUTH_FAILURES_MAX 100
+
+/* RFC 5321 sets no maximum length for an ehlo-keyword, so this limit is
+ * subtls's own. */
+#define EHLO_KEYWORD_MAX 64
 
 /* Returns the next item of a list value, cut in place, or NULL after the
  * last. */
@@ -297,6 +304,28 @@ set_yes_no(struct config_loader *loader, const struct config_key *key,
 		report_invalid(loader, key, value);
 }
 
+/* Only digits, so that "-1" or "5x" is an error and not what strtoul()
+ * makes of it. */
+static void
+set_auth_failures(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	unsigned *field = field_of(loader, key);
+	size_t digits = strspn(value, "0123456789");
+	unsigned long number;
+
+	if (digits == 0 || digits > 3 || value[digits] != '\0') {
+		report_invalid(loader, key, value);
+		return;
+	}
+	number = strtoul(value, NULL, 10);
+	if (number > AUTH_FAILURES_MAX) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	*field = (unsigned)number;
+}
+
 /* Certificates live for months, so this duration also takes days. */
 static void
 set_long_duration(struct config_loader *loader, const struct config_key *key,
@@ -428,6 +457,85 @@ set_alpn(struct config_loader *loader, const struct config_key *key,
 			config_error(loader, current_line(loader),
 			    "%s listed twice in %s", config_quote(quoted, token),
 			    key->name);
+	}
+	free(copy);
+}
+
+/* An ehlo-keyword of RFC 5321 section 4.1.1.1: a letter or digit, then
+ * letters, digits and '-'. */
+static bool
+is_ehlo_keyword(const char *text)
+{
+	size_t length = strlen(text);
+
+	if (length == 0 || length > EHLO_KEYWORD_MAX ||
+	    !isalnum((unsigned char)text[0]))
+		return false;
+	for (size_t i = 1; i < length; i++) {
+		if (!isalnum((unsigned char)text[i]) && text[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Appends keyword to the NULL-terminated array *field.  Returns false when
+ * it is there already. */
+static bool
+append_keyword(struct config_loader *loader, char ***field,
+    const char *keyword)
+{
+	size_t count = 0;
+	char **grown;
+	char *copy;
+
+	if (*field == NULL)	/* out of memory before, already reported */
+		return true;
+	for (; (*field)[count] != NULL; count++) {
+		if (strcmp((*field)[count], keyword) == 0)
+			return false;
+	}
+
+	copy = config_strdup(loader, keyword);
+	grown = realloc(*field, (count + 2) * sizeof(*grown));
+	if (copy == NULL || grown == NULL) {
+		loader->out_of_memory = true;
+		free(copy);
+		if (grown != NULL)
+			*field = grown;
+		return true;
+	}
+	grown[count] = copy;
+	grown[count + 1] = NULL;
+	*field = grown;
+	return true;
+}
+
+/* Adds the EHLO keywords of one line, the key line or a continuation line.
+ * Keywords are case-insensitive (RFC 5321 section 2.4), so they are stored
+ * in upper case, and "size" after "SIZE" is a repeat.  STARTTLS, XCLIENT
+ * and XFORWARD are stored too, so that a repeat of them is caught as well.
+ * check.c drops them afterwards, because subtls always removes them. */
+static void
+set_ehlo_keywords(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char ***field = field_of(loader, key);
+	char quoted[CONFIG_QUOTE_SIZE];
+	char *copy = config_strdup(loader, value);
+	char *cursor = copy;
+	char *token;
+
+	while (copy != NULL && (token = next_token(&cursor, ", \t")) != NULL) {
+		if (!is_ehlo_keyword(token)) {
+			report_invalid(loader, key, token);
+			continue;
+		}
+		for (char *c = token; *c != '\0'; c++)
+			*c = (char)toupper((unsigned char)*c);
+		if (!append_keyword(loader, field, token))
+			config_error(loader, current_line(loader),
+			    "%s listed twice in %s",
+			    config_quote(quoted, token), key->name);
 	}
 	free(copy);
 }
@@ -597,6 +705,7 @@ static const struct config_choice yes_no[] = {
 static const struct config_choice identities[] = {
 	{ "proxy-v2", CONFIG_IDENTITY_PROXY_V2 },
 	{ "proxy-v1", CONFIG_IDENTITY_PROXY_V1 },
+	{ "xclient", CONFIG_IDENTITY_XCLIENT },
 	{ "none", CONFIG_IDENTITY_NONE },
 	{ NULL, 0 },
 };
@@ -646,6 +755,16 @@ const struct config_key config_keys[] = {
 	  "error, warning, info, debug",
 	  set_choice, GLOBAL(log_level), CONFIG_NO_POSITION, log_levels,
 	  NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "auth_failures", false,
+	  "a whole number from 0 to 100; 0 turns the throttling off",
+	  set_auth_failures, GLOBAL(auth_failures), CONFIG_NO_POSITION, NULL,
+	  NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "auth_failure_window", false, DURATION,
+	  set_duration, GLOBAL(auth_failure_window_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "auth_ban_time", false, DURATION,
+	  set_duration, GLOBAL(auth_ban_time_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
 
 	{ CONFIG_SECTION_TLS, "certificate", false,
 	  "the path of a readable PEM file",
@@ -714,12 +833,29 @@ const struct config_key config_keys[] = {
 	  "unix:/absolute/path, " ADDRESS,
 	  set_backend_address, BACKEND(address), CONFIG_NO_POSITION, NULL,
 	  NULL, false },
-	{ CONFIG_SECTION_BACKEND, "identity", false, "proxy-v2, proxy-v1, none",
+	{ CONFIG_SECTION_BACKEND, "identity", false,
+	  "proxy-v2, proxy-v1, xclient, none",
 	  set_choice, BACKEND(identity), CONFIG_NO_POSITION, identities,
 	  NULL, false },
 	{ CONFIG_SECTION_BACKEND, "connect_timeout", false, DURATION,
 	  set_duration, BACKEND(connect_timeout_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
+	{ CONFIG_SECTION_BACKEND, "proxy_tlvs", false,
+	  "yes, no; yes only with identity = proxy-v2",
+	  set_yes_no, BACKEND(proxy_tlvs), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+	{ CONFIG_SECTION_BACKEND, "discard_ehlo_keywords", true,
+	  "EHLO keywords (a letter or digit, then letters, digits and '-', "
+	  "at most 64 characters), separated by commas or blanks",
+	  set_ehlo_keywords, BACKEND(discard_ehlo_keywords),
+	  CONFIG_NO_POSITION, NULL, NULL, false },
+	{ CONFIG_SECTION_BACKEND, "trace_header", false, "yes, no",
+	  set_yes_no, BACKEND(trace_header), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+	{ CONFIG_SECTION_BACKEND, "trace_auth_user", false,
+	  "yes, no; yes only with trace_header = yes",
+	  set_yes_no, BACKEND(trace_auth_user), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 
 	{ CONFIG_SECTION_LISTENER, "mode", false, "implicit, starttls",
 	  set_choice, LISTENER(mode), CONFIG_NO_POSITION, modes, NULL, false },
@@ -731,6 +867,9 @@ const struct config_key config_keys[] = {
 	  "modern, intermediate, legacy",
 	  set_choice, LISTENER(tls_profile), LISTENER(tls_profile_at),
 	  profile_names, NULL, false },
+	{ CONFIG_SECTION_LISTENER, "require_auth", false, "yes, no",
+	  set_yes_no, LISTENER(require_auth), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 
 	{ CONFIG_SECTION_SNI, "certificate", false,
 	  "the path of a readable PEM file",

@@ -203,7 +203,8 @@ void config_policy_free(struct config_policy *policy);
 void config_set_defaults(struct config *cfg);
 
 /* Completes the defaults and checks what no single line can: required
- * sections and keys, empty lists, and the IPv6 wildcard rule (check.c). */
+ * sections and keys, empty lists, settings that need another setting, and
+ * the IPv6 wildcard rule (check.c). */
 void config_check(struct config_loader *loader);
 
 #endif

@@ -73,6 +73,28 @@ print_name_list(FILE *out, const char *name, const char *joined)
 }
 
 static void
+print_yes_no(FILE *out, const char *name, bool value)
+{
+	fprintf(out, "%s = %s\n", name, value ? "yes" : "no");
+}
+
+/* Prints a NULL-terminated list of words; nothing when it is empty, as the
+ * default of such a list is none. */
+static void
+print_word_list(FILE *out, const char *name, const char *const *words)
+{
+	size_t column;
+
+	if (words == NULL || words[0] == NULL)
+		return;
+	column = (size_t)fprintf(out, "%s = ", name);
+	for (size_t i = 0; words[i] != NULL; i++)
+		print_list_item(out, words[i], strlen(words[i]), ", ", &column,
+		    i == 0);
+	fputc('\n', out);
+}
+
+static void
 print_listener(FILE *out, const struct config_listener *listener)
 {
 	size_t column;
@@ -90,6 +112,7 @@ print_listener(FILE *out, const struct config_listener *listener)
 	if (listener->tls_profile != CONFIG_PROFILE_INHERIT)
 		fprintf(out, "tls_profile = %s\n",
 		    config_profile_name(listener->tls_profile));
+	print_yes_no(out, "require_auth", listener->require_auth);
 }
 
 static void
@@ -171,6 +194,10 @@ config_print(const struct config *cfg, FILE *out)
 	print_duration(out, "drain_timeout", global->drain_timeout_ms);
 	fprintf(out, "log = %s\n", log_target_name(global->log));
 	fprintf(out, "log_level = %s\n", log_level_name(global->log_level));
+	fprintf(out, "auth_failures = %u\n", global->auth_failures);
+	print_duration(out, "auth_failure_window",
+	    global->auth_failure_window_ms);
+	print_duration(out, "auth_ban_time", global->auth_ban_time_ms);
 
 	fprintf(out, "\n[tls]\n");
 	print_certificates(out, &tls->certificates);
@@ -199,6 +226,11 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "identity = %s\n",
 	    config_identity_name(backend->identity));
 	print_duration(out, "connect_timeout", backend->connect_timeout_ms);
+	print_yes_no(out, "proxy_tlvs", backend->proxy_tlvs);
+	print_word_list(out, "discard_ehlo_keywords",
+	    (const char *const *)backend->discard_ehlo_keywords);
+	print_yes_no(out, "trace_header", backend->trace_header);
+	print_yes_no(out, "trace_auth_user", backend->trace_auth_user);
 
 	for (size_t i = 0; i < cfg->tls.sni_count; i++) {
 		fprintf(out, "\n[sni %s]\n", cfg->tls.snis[i].name);

@@ -349,6 +349,8 @@ config_identity_name(enum config_identity identity)
 		return "proxy-v2";
 	case CONFIG_IDENTITY_PROXY_V1:
 		return "proxy-v1";
+	case CONFIG_IDENTITY_XCLIENT:
+		return "xclient";
 	case CONFIG_IDENTITY_NONE:
 		return "none";
 	}

@@ -38,7 +38,10 @@ send_identity(struct session *s)
 	char *header;
 	size_t n = 0;
 
-	if (identity == CONFIG_IDENTITY_NONE)
+	/* NOTE: identity = xclient does not send the XCLIENT command yet, so
+	 * the backend gets subtls's address as the client's, as with none. */
+	if (identity == CONFIG_IDENTITY_NONE ||
+	    identity == CONFIG_IDENTITY_XCLIENT)
 		return true;
 	header = malloc(SMTP_PROXY_HEADER_MAX);
 	if (header == NULL) {

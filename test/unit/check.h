@@ -38,7 +38,7 @@ check_report(int passed, const char *file, int line, const char *fmt, ...)
 #define CHECK(cond, ...) check_report(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Compares two byte strings and shows both, escaped, when they differ. */
-static void
+static inline void
 check_print_escaped(const char *label, const char *s, size_t len)
 {
 	printf("#   %s: \"", label);

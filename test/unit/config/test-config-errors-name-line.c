@@ -21,7 +21,8 @@ static const struct error_case cases[] = {
 	  VALID_REST,
 	  "@FILE@:3: unknown key \"timeout\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
-	  "drain_timeout, log, log_level)\n" },
+	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
+	  "auth_ban_time)\n" },
 
 	{ "key in another section",
 	  CONFIG_TEST_TLS
@@ -122,7 +123,7 @@ static const struct error_case cases[] = {
 	  VALID_REST,
 	  "@FILE@:3: indented line continues hostname, which takes a single "
 	  "value (allowed: continuation lines for ciphers, ciphersuites, "
-	  "groups, alpn, listen)\n" },
+	  "groups, alpn, discard_ehlo_keywords, listen)\n" },
 
 	{ "two errors with their lines",
 	  "[global]\n"
@@ -151,7 +152,8 @@ static const struct error_case cases[] = {
 	  "mode = sometimes\n",
 	  "@FILE@:2: unknown key \"colour\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
-	  "drain_timeout, log, log_level)\n"
+	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
+	  "auth_ban_time)\n"
 	  "@FILE@:7: indented line contains '=' (allowed: a new key starts at "
 	  "the beginning of the line; an indented line only continues the "
 	  "list of the key above it)\n"

@@ -26,6 +26,9 @@ static const char example[] =
 	"drain_timeout = 60s              ; on SIGTERM\n"
 	"log = stderr                     ; stderr | syslog\n"
 	"log_level = info                 ; error | warning | info | debug\n"
+	"auth_failures = 10               ; failed AUTH before a ban; 0: off\n"
+	"auth_failure_window = 15m\n"
+	"auth_ban_time = 2h\n"
 	"\n"
 	"[tls]                            ; one policy for every listener\n"
 	"certificate = @DIR@/cert.pem\n"
@@ -36,8 +39,14 @@ static const char example[] =
 	"[backend]\n"
 	"address = unix:/var/spool/postfix/public/subtls    ; or "
 	"127.0.0.1:10587, [::1]:10587\n"
-	"identity = proxy-v2              ; proxy-v2 | proxy-v1 | none\n"
+	"identity = proxy-v2              ; proxy-v2 | proxy-v1 | xclient | "
+	"none\n"
 	"connect_timeout = 10s\n"
+	"proxy_tlvs = yes                 ; TLS facts as PROXY v2 TLVs\n"
+	"discard_ehlo_keywords = VRFY, etrn\n"
+	"trace_header = yes               ; a Received: line with the TLS "
+	"facts\n"
+	"trace_auth_user = no\n"
 	"\n"
 	"[listener smtps]\n"
 	"mode = implicit\n"
@@ -45,7 +54,8 @@ static const char example[] =
 	"\n"
 	"[listener submission]\n"
 	"mode = starttls\n"
-	"listen = 0.0.0.0:587, [::]:587\n";
+	"listen = 0.0.0.0:587, [::]:587\n"
+	"require_auth = yes               ; MAIL only after AUTH\n";
 
 static const char *
 or_empty(const char *text)
@@ -95,6 +105,11 @@ check_example_global(const struct config *cfg)
 	CHECK(global->drain_timeout_ms == 60000, "drain_timeout 60 s");
 	CHECK(global->log == CONFIG_LOG_STDERR, "log stderr");
 	CHECK(global->log_level == CONFIG_LOG_INFO, "log_level info");
+	CHECK(global->auth_failures == 10, "auth_failures 10");
+	CHECK(global->auth_failure_window_ms == 15 * 60 * 1000,
+	    "auth_failure_window 15 min");
+	CHECK(global->auth_ban_time_ms == 2 * 3600 * 1000,
+	    "auth_ban_time 2 h");
 }
 
 static void
@@ -112,9 +127,9 @@ check_example_tls(const struct config *cfg)
 	CHECK_TEXT(or_empty(pair->certificate), certificate, "certificate");
 	CHECK(pair->certificate_at.file == cfg->path,
 	    "certificate position names the file");
-	CHECK(pair->certificate_at.line == 13, "certificate at line 13");
+	CHECK(pair->certificate_at.line == 16, "certificate at line 16");
 	CHECK_TEXT(or_empty(pair->key), key, "key");
-	CHECK(pair->key_at.line == 14, "key at line 14");
+	CHECK(pair->key_at.line == 17, "key at line 17");
 	CHECK(pair->ocsp_response == NULL, "no ocsp_response");
 	CHECK(!tls->strict_sni, "strict_sni off by default");
 	CHECK(tls->expiry_warning_ms == 14ULL * 24 * 3600 * 1000,
@@ -122,7 +137,7 @@ check_example_tls(const struct config *cfg)
 	CHECK(tls->verify_client == CONFIG_VERIFY_CLIENT_OFF,
 	    "verify_client off by default");
 	CHECK(tls->policy.min_version == CONFIG_TLS1_2, "min_version TLS 1.2");
-	CHECK(tls->policy.min_version_at.line == 15, "min_version at line 15");
+	CHECK(tls->policy.min_version_at.line == 18, "min_version at line 18");
 	CHECK_TEXT(or_empty(tls->policy.ciphers), CONFIG_DEFAULT_CIPHERS,
 	    "ciphers default");
 	CHECK(tls->policy.ciphers_at.file == cfg->path,
@@ -134,7 +149,7 @@ check_example_tls(const struct config *cfg)
 	    "ciphersuites default position names the file");
 	CHECK(tls->policy.ciphersuites_at.line == 0, "ciphersuites default at line 0");
 	CHECK_TEXT(or_empty(tls->policy.groups), "X25519:P-256:P-384", "groups");
-	CHECK(tls->policy.groups_at.line == 16, "groups at line 16");
+	CHECK(tls->policy.groups_at.line == 19, "groups at line 19");
 
 	free(certificate);
 	free(key);
@@ -152,6 +167,20 @@ check_example_backend(const struct config *cfg)
 	    "/var/spool/postfix/public/subtls", "backend unix_path");
 	CHECK(backend->identity == CONFIG_IDENTITY_PROXY_V2, "identity");
 	CHECK(backend->connect_timeout_ms == 10000, "connect_timeout 10 s");
+	CHECK(backend->proxy_tlvs, "proxy_tlvs yes");
+	CHECK(backend->discard_ehlo_keywords != NULL,
+	    "discard_ehlo_keywords set");
+	if (backend->discard_ehlo_keywords != NULL) {
+		CHECK_TEXT(or_empty(backend->discard_ehlo_keywords[0]), "VRFY",
+		    "first EHLO keyword");
+		CHECK_TEXT(or_empty(backend->discard_ehlo_keywords[1]), "ETRN",
+		    "second EHLO keyword, in upper case");
+		CHECK(backend->discard_ehlo_keywords[1] != NULL &&
+		    backend->discard_ehlo_keywords[2] == NULL,
+		    "two EHLO keywords");
+	}
+	CHECK(backend->trace_header, "trace_header yes");
+	CHECK(!backend->trace_auth_user, "trace_auth_user no");
 }
 
 static void
@@ -166,14 +195,14 @@ check_example_listeners(const struct config *cfg)
 
 	CHECK_TEXT(or_empty(smtps->name), "smtps", "first listener's name");
 	CHECK(smtps->at.file == cfg->path, "smtps position names the file");
-	CHECK(smtps->at.line == 23, "smtps at line 23");
+	CHECK(smtps->at.line == 30, "smtps at line 30");
 	CHECK(smtps->mode == CONFIG_MODE_IMPLICIT, "smtps is implicit TLS");
 	CHECK(smtps->address_count == 2, "smtps has two addresses");
 	if (smtps->address_count == 2) {
 		check_listen_address(&smtps->addresses[0], "0.0.0.0:465",
-		    AF_INET, 465, false, 25);
+		    AF_INET, 465, false, 32);
 		check_listen_address(&smtps->addresses[1], "[::]:465",
-		    AF_INET6, 465, true, 25);
+		    AF_INET6, 465, true, 32);
 	}
 
 	CHECK_TEXT(or_empty(submission->name), "submission",
@@ -183,10 +212,12 @@ check_example_listeners(const struct config *cfg)
 	CHECK(submission->address_count == 2, "submission has two addresses");
 	if (submission->address_count == 2) {
 		check_listen_address(&submission->addresses[0], "0.0.0.0:587",
-		    AF_INET, 587, false, 29);
+		    AF_INET, 587, false, 36);
 		check_listen_address(&submission->addresses[1], "[::]:587",
-		    AF_INET6, 587, true, 29);
+		    AF_INET6, 587, true, 36);
 	}
+	CHECK(smtps->require_auth, "smtps requires AUTH by default");
+	CHECK(submission->require_auth, "submission requires AUTH");
 }
 
 static void
@@ -243,6 +274,10 @@ test_defaults(void)
 	CHECK(cfg.global.drain_timeout_ms == 60000, "drain_timeout default");
 	CHECK(cfg.global.log == CONFIG_LOG_STDERR, "log default");
 	CHECK(cfg.global.log_level == CONFIG_LOG_INFO, "log_level default");
+	CHECK(cfg.global.auth_failures == 5, "auth_failures default");
+	CHECK(cfg.global.auth_failure_window_ms == 600000,
+	    "auth_failure_window default");
+	CHECK(cfg.global.auth_ban_time_ms == 3600000, "auth_ban_time default");
 	CHECK(cfg.tls.policy.min_version == CONFIG_TLS1_2, "min_version default");
 	CHECK(cfg.tls.policy.min_version_at.file == cfg.path,
 	    "min_version default position names the file");
@@ -257,6 +292,17 @@ test_defaults(void)
 	    "identity default");
 	CHECK(cfg.backend.connect_timeout_ms == 10000,
 	    "connect_timeout default");
+	CHECK(!cfg.backend.proxy_tlvs, "proxy_tlvs default");
+	CHECK(cfg.backend.discard_ehlo_keywords != NULL,
+	    "discard_ehlo_keywords is a list when absent");
+	CHECK(cfg.backend.discard_ehlo_keywords != NULL &&
+	    cfg.backend.discard_ehlo_keywords[0] == NULL,
+	    "discard_ehlo_keywords empty by default");
+	CHECK(!cfg.backend.trace_header, "trace_header default");
+	CHECK(!cfg.backend.trace_auth_user, "trace_auth_user default");
+	CHECK(cfg.listener_count == 1, "one listener");
+	if (cfg.listener_count == 1)
+		CHECK(cfg.listeners[0].require_auth, "require_auth default");
 	CHECK(!cfg.backend.is_unix, "TCP backend");
 	CHECK(cfg.backend.unix_path == NULL, "no unix path");
 	CHECK(cfg.backend.tcp.ss_family == AF_INET, "backend is IPv4");

@@ -90,6 +90,18 @@ test_errors_name_the_included_file(void)
 	    "ciphers, ciphersuites, groups, prefer_server_ciphers, alpn, "
 	    "ticket_lifetime, ticket_key_file, watch_files)\n");
 
+	write_free("trace.ini", "; tracing\ntrace_auth_user = yes\n");
+	config_test_expect_errors("backend check, in an include",
+	    CONFIG_TEST_TLS
+	    "[backend]\n"
+	    "address = 127.0.0.1:10587\n"
+	    "include = trace.ini\n"
+	    "trace_header = no\n"
+	    CONFIG_TEST_LISTENER,
+	    "@DIR@/trace.ini:2: trace_auth_user = yes needs trace_header = "
+	    "yes (allowed: trace_header = yes as well, or trace_auth_user = "
+	    "no)\n");
+
 	write_free("repeated.ini", "key = @DIR@/key.pem\n");
 	config_test_expect_errors("key in both files",
 	    MAIN_WITH_INCLUDE("repeated.ini"),

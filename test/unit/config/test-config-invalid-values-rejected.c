@@ -36,6 +36,14 @@ struct error_case {
 	"ECDHE-RSA-AES256-SHA384, ECDHE-ECDSA-AES256-SHA, " \
 	"ECDHE-RSA-AES256-SHA)"
 
+#define AUTH_FAILURES_ALLOWED "(allowed: a whole number from 0 to 100; 0 " \
+	"turns the throttling off)"
+#define EHLO_KEYWORDS_ALLOWED "(allowed: EHLO keywords (a letter or digit, " \
+	"then letters, digits and '-', at most 64 characters), separated by " \
+	"commas or blanks)"
+#define SIXTY_FOUR_LETTERS \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
 static const struct error_case cases[] = {
 	{ "duration with unknown unit",
 	  GLOBAL_WITH("idle_timeout = 10min"),
@@ -50,6 +58,26 @@ static const struct error_case cases[] = {
 	  GLOBAL_WITH("command_timeout ="),
 	  "@FILE@:2: missing value for command_timeout " DURATION_ALLOWED
 	  "\n" },
+
+	{ "auth_failures above 100",
+	  GLOBAL_WITH("auth_failures = 101"),
+	  "@FILE@:2: invalid auth_failures \"101\" " AUTH_FAILURES_ALLOWED
+	  "\n" },
+	{ "auth_failures negative",
+	  GLOBAL_WITH("auth_failures = -1"),
+	  "@FILE@:2: invalid auth_failures \"-1\" " AUTH_FAILURES_ALLOWED
+	  "\n" },
+	{ "auth_failures with a unit",
+	  GLOBAL_WITH("auth_failures = 5x"),
+	  "@FILE@:2: invalid auth_failures \"5x\" " AUTH_FAILURES_ALLOWED
+	  "\n" },
+	{ "auth_failure_window of zero",
+	  GLOBAL_WITH("auth_failure_window = 0m"),
+	  "@FILE@:2: invalid auth_failure_window \"0m\" " DURATION_ALLOWED
+	  "\n" },
+	{ "auth_ban_time in days",
+	  GLOBAL_WITH("auth_ban_time = 2d"),
+	  "@FILE@:2: invalid auth_ban_time \"2d\" " DURATION_ALLOWED "\n" },
 
 	{ "hostname with underscore",
 	  GLOBAL_WITH("hostname = mail_1.example.com"),
@@ -148,9 +176,69 @@ static const struct error_case cases[] = {
 	  "IPv4 address (host names are not looked up) " BACKEND_ALLOWED
 	  "\n" },
 	{ "backend identity",
-	  BACKEND_WITH("address = 127.0.0.1:10587\nidentity = xclient"),
-	  "@FILE@:6: invalid identity \"xclient\" (allowed: proxy-v2, "
-	  "proxy-v1, none)\n" },
+	  BACKEND_WITH("address = 127.0.0.1:10587\nidentity = xforward"),
+	  "@FILE@:6: invalid identity \"xforward\" (allowed: proxy-v2, "
+	  "proxy-v1, xclient, none)\n" },
+	{ "proxy_tlvs neither yes nor no",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nproxy_tlvs = on"),
+	  "@FILE@:6: invalid proxy_tlvs \"on\" (allowed: yes, no; yes only "
+	  "with identity = proxy-v2)\n" },
+	{ "proxy_tlvs with identity proxy-v1",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nproxy_tlvs = yes\n"
+	  "identity = proxy-v1"),
+	  "@FILE@:6: proxy_tlvs = yes needs identity = proxy-v2, not proxy-v1 "
+	  "(allowed: identity = proxy-v2, or proxy_tlvs = no)\n" },
+	{ "proxy_tlvs with identity xclient",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nidentity = xclient\n"
+	  "proxy_tlvs = yes"),
+	  "@FILE@:7: proxy_tlvs = yes needs identity = proxy-v2, not xclient "
+	  "(allowed: identity = proxy-v2, or proxy_tlvs = no)\n" },
+	{ "proxy_tlvs with identity none",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nidentity = none\n"
+	  "proxy_tlvs = yes"),
+	  "@FILE@:7: proxy_tlvs = yes needs identity = proxy-v2, not none "
+	  "(allowed: identity = proxy-v2, or proxy_tlvs = no)\n" },
+	{ "trace_header neither yes nor no",
+	  BACKEND_WITH("address = 127.0.0.1:10587\ntrace_header = 1"),
+	  "@FILE@:6: invalid trace_header \"1\" (allowed: yes, no)\n" },
+	{ "trace_auth_user without trace_header",
+	  BACKEND_WITH("address = 127.0.0.1:10587\ntrace_auth_user = yes"),
+	  "@FILE@:6: trace_auth_user = yes needs trace_header = yes (allowed: "
+	  "trace_header = yes as well, or trace_auth_user = no)\n" },
+	{ "trace_auth_user with trace_header no",
+	  BACKEND_WITH("address = 127.0.0.1:10587\ntrace_auth_user = yes\n"
+	  "trace_header = no"),
+	  "@FILE@:6: trace_auth_user = yes needs trace_header = yes (allowed: "
+	  "trace_header = yes as well, or trace_auth_user = no)\n" },
+	{ "EHLO keyword with underscore",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = SIZE, X_EXPS"),
+	  "@FILE@:6: invalid discard_ehlo_keywords \"X_EXPS\" "
+	  EHLO_KEYWORDS_ALLOWED "\n" },
+	{ "EHLO keyword starting with a hyphen",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = -SIZE"),
+	  "@FILE@:6: invalid discard_ehlo_keywords \"-SIZE\" "
+	  EHLO_KEYWORDS_ALLOWED "\n" },
+	{ "EHLO keyword with a parameter",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = AUTH=LOGIN"),
+	  "@FILE@:6: invalid discard_ehlo_keywords \"AUTH=LOGIN\" "
+	  EHLO_KEYWORDS_ALLOWED "\n" },
+	{ "EHLO keyword of 65 characters",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = X" SIXTY_FOUR_LETTERS),
+	  "@FILE@:6: invalid discard_ehlo_keywords \"X" SIXTY_FOUR_LETTERS "\" "
+	  EHLO_KEYWORDS_ALLOWED "\n" },
+	{ "EHLO keyword twice in two cases",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = SIZE pipelining\n"
+	  "    8BITMIME size"),
+	  "@FILE@:7: \"SIZE\" listed twice in discard_ehlo_keywords\n" },
+	{ "always removed EHLO keyword twice",
+	  BACKEND_WITH("address = 127.0.0.1:10587\n"
+	  "discard_ehlo_keywords = STARTTLS, starttls"),
+	  "@FILE@:6: \"STARTTLS\" listed twice in discard_ehlo_keywords\n" },
 
 	{ "listen port out of range",
 	  LISTENER_WITH("listen = 0.0.0.0:65536"),
@@ -187,6 +275,9 @@ static const struct error_case cases[] = {
 	{ "listen list without addresses",
 	  LISTENER_WITH("listen = ,"),
 	  "@FILE@:8: empty listen list " LISTEN_ALLOWED "\n" },
+	{ "require_auth neither yes nor no",
+	  LISTENER_WITH("listen = 127.0.0.1:465\nrequire_auth = maybe"),
+	  "@FILE@:9: invalid require_auth \"maybe\" (allowed: yes, no)\n" },
 };
 
 int

@@ -93,6 +93,9 @@ test_minimal(void)
 	    "drain_timeout = 1m\n"
 	    "log = stderr\n"
 	    "log_level = info\n"
+	    "auth_failures = 5\n"
+	    "auth_failure_window = 10m\n"
+	    "auth_ban_time = 1h\n"
 	    "\n"
 	    "[tls]\n"
 	    "certificate = @DIR@/cert.pem\n"
@@ -118,10 +121,14 @@ test_minimal(void)
 	    "address = 127.0.0.1:10587\n"
 	    "identity = proxy-v2\n"
 	    "connect_timeout = 10s\n"
+	    "proxy_tlvs = no\n"
+	    "trace_header = no\n"
+	    "trace_auth_user = no\n"
 	    "\n"
 	    "[listener smtps]\n"
 	    "mode = implicit\n"
-	    "listen = 127.0.0.1:465\n", NULL);
+	    "listen = 127.0.0.1:465\n"
+	    "require_auth = yes\n", NULL);
 
 	CHECK_TEXT(after_first_line(printed), expected,
 	    "minimal: defaults printed");
@@ -143,6 +150,9 @@ test_everything_set(void)
 	    "drain_timeout = 120s\n"
 	    "log = syslog\n"
 	    "log_level = debug\n"
+	    "auth_failures = 0\n"
+	    "auth_failure_window = 1800\n"
+	    "auth_ban_time = 120m\n"
 	    "[tls]\n"
 	    "certificate = @DIR@/cert.pem\n"
 	    "key = @DIR@/key.pem\n"
@@ -156,10 +166,16 @@ test_everything_set(void)
 	    "watch_files = yes\n"
 	    "[backend]\n"
 	    "address = [2001:db8::25]:10025\n"
-	    "identity = none\n"
+	    "identity = xclient\n"
 	    "connect_timeout = 3s\n"
+	    "discard_ehlo_keywords = chunking, STARTTLS 8bitmime\n"
+	    "    SMTPUTF8, DSN, ENHANCEDSTATUSCODES, PIPELINING, SIZE, ETRN,\n"
+	    "    VRFY, XCLIENT\n"
+	    "trace_header = yes\n"
+	    "trace_auth_user = yes\n"
 	    "[listener submission]\n"
 	    "mode = starttls\n"
+	    "require_auth = no\n"
 	    "listen = 0.0.0.0:587 [::]:587 192.0.2.10:2587 192.0.2.11:2587\n"
 	    "    192.0.2.12:2587 192.0.2.13:2587 192.0.2.14:2587\n"
 	    "[listener smtps.v6]\n"
@@ -177,6 +193,9 @@ test_everything_set(void)
 	    "drain_timeout = 2m\n"
 	    "log = syslog\n"
 	    "log_level = debug\n"
+	    "auth_failures = 0\n"
+	    "auth_failure_window = 30m\n"
+	    "auth_ban_time = 2h\n"
 	    "\n"
 	    "[tls]\n"
 	    "certificate = @DIR@/cert.pem\n"
@@ -198,21 +217,62 @@ test_everything_set(void)
 	    "\n"
 	    "[backend]\n"
 	    "address = [2001:db8::25]:10025\n"
-	    "identity = none\n"
+	    "identity = xclient\n"
 	    "connect_timeout = 3s\n"
+	    "proxy_tlvs = no\n"
+	    "discard_ehlo_keywords = CHUNKING, 8BITMIME, SMTPUTF8, DSN, "
+	    "ENHANCEDSTATUSCODES\n"
+	    "    PIPELINING, SIZE, ETRN, VRFY\n"
+	    "trace_header = yes\n"
+	    "trace_auth_user = yes\n"
 	    "\n"
 	    "[listener submission]\n"
 	    "mode = starttls\n"
 	    "listen = 0.0.0.0:587, [::]:587, 192.0.2.10:2587, 192.0.2.11:2587\n"
 	    "    192.0.2.12:2587, 192.0.2.13:2587, 192.0.2.14:2587\n"
+	    "require_auth = no\n"
 	    "\n"
 	    "[listener smtps.v6]\n"
 	    "mode = implicit\n"
-	    "listen = [::]:465\n", NULL);
+	    "listen = [::]:465\n"
+	    "require_auth = yes\n", NULL);
 
 	CHECK_TEXT(after_first_line(printed), expected,
 	    "everything set: values printed in canonical form");
 	free(expected);
+	free(printed);
+}
+
+/* proxy_tlvs = yes needs identity = proxy-v2, so "everything set", which
+ * uses xclient, cannot show it. */
+static void
+test_proxy_tlvs(void)
+{
+	char *printed = round_trip("proxy_tlvs",
+	    CONFIG_TEST_TLS
+	    "[backend]\n"
+	    "address = unix:/run/subtls/backend\n"
+	    "proxy_tlvs = yes\n"
+	    "identity = proxy-v2\n"
+	    CONFIG_TEST_LISTENER);
+	const char *backend = strstr(printed, "\n[backend]\n");
+
+	CHECK(backend != NULL, "proxy_tlvs: [backend] printed");
+	if (backend != NULL)
+		CHECK_TEXT(backend,
+		    "\n[backend]\n"
+		    "address = unix:/run/subtls/backend\n"
+		    "identity = proxy-v2\n"
+		    "connect_timeout = 10s\n"
+		    "proxy_tlvs = yes\n"
+		    "trace_header = no\n"
+		    "trace_auth_user = no\n"
+		    "\n"
+		    "[listener smtps]\n"
+		    "mode = implicit\n"
+		    "listen = 127.0.0.1:465\n"
+		    "require_auth = yes\n",
+		    "proxy_tlvs: [backend] and the listener printed");
 	free(printed);
 }
 
@@ -223,6 +283,7 @@ main(void)
 
 	test_minimal();
 	test_everything_set();
+	test_proxy_tlvs();
 
 	config_test_teardown();
 	return check_done();

@@ -83,8 +83,8 @@ def close_fields(process, client: str, timeout: float = 5.0) -> dict:
 def session_id(lines: list) -> str:
     """Return the session id (the s= field) that every line of one session carries."""
     ids = {parse_fields(line).get("s") for line in lines}
-    assert len(ids) == 1 and None not in ids, (
-        "expected one s=ID on every line of the session:\n" + "\n".join(lines))
+    assert None not in ids, "expected s=ID on every line of the session:\n" + "\n".join(lines)
+    assert len(ids) == 1, "expected one session id in the session's lines:\n" + "\n".join(lines)
     return ids.pop()
 
 

@@ -244,7 +244,7 @@ def send_with_bdat(client: LineClient, recipients: list, content: bytes, split: 
                    sender: str = SENDER, mail_parameters: str = "") -> list:
     """Send MAIL, RCPT, "BDAT n" and "BDAT m LAST" with content in one write (RFC 3030).
 
-    The first chunk holds the first split bytes of content.  Returns every
+    The first chunk contains the first split bytes of content.  Returns every
     reply in order: MAIL, each RCPT, then one per chunk.
     """
     first, last = content[:split], content[split:]

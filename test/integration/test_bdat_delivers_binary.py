@@ -1,11 +1,11 @@
 """BDAT chunks with 8-bit and control bytes arrive intact, with and without the trace header.
 
 A raw client sends MAIL, RCPT, "BDAT n" and "BDAT m LAST" in one write
-(RFC 3030 with pipelining).  The content holds every byte value except CR
+(RFC 3030 with pipelining).  The content contains every byte value except CR
 and LF outside of line ends, because Postfix 3.7 stores a bare CR as a space
 and a bare LF as a line end (seen in the private instance).  Postfix offers
-8BITMIME but not BINARYMIME, so MAIL says BODY=8BITMIME.  The content also
-holds lines that would end DATA content or look like commands; in BDAT they
+8BITMIME but not BINARYMIME, so MAIL sends BODY=8BITMIME.  The content also
+contains lines that would end DATA content or look like commands; in BDAT they
 are plain bytes.  The first chunk ends in the middle of a line.
 """
 

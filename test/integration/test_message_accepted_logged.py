@@ -13,8 +13,8 @@ from session_log import lines_containing, parse_fields, wait_for_session_close
 from smtp_clients import (SENDER, build_message, plain_credentials, send_with_bdat,
                           send_with_data, tls_session, unique_token)
 
-# A recipient that Postfix refuses, so rcpts= counts only accepted ones.
-REFUSED_RECIPIENT = "nobody@localhost"
+# A recipient that Postfix rejects, so rcpts= must count only the accepted ones.
+REJECTED_RECIPIENT = "nobody@localhost"
 # size= may count the content as sent or as stored: with or without the
 # dots that DATA doubles and its final ".\r\n".
 SIZE_SLACK = 8
@@ -25,7 +25,7 @@ def test_message_accepted_logged(start_subtls, postfix, certificate, command):
     subtls = start_subtls("unix")
     token = unique_token(f"accepted-{command}")
     other = f"other@{postfix.domain}"
-    recipients = [postfix.recipient, REFUSED_RECIPIENT, other]
+    recipients = [postfix.recipient, REJECTED_RECIPIENT, other]
     content = build_message(token, postfix.recipient)
 
     client, _ = tls_session(subtls, "starttls", certificate.certificate)
@@ -39,7 +39,7 @@ def test_message_accepted_logged(start_subtls, postfix, certificate, command):
             replies = send_with_bdat(client, recipients, content, len(content) // 2)
         client.command("QUIT")
 
-    assert replies[2][0].startswith("550"), f"Postfix should refuse {REFUSED_RECIPIENT}: {replies}"
+    assert replies[2][0].startswith("550"), f"Postfix should reject {REJECTED_RECIPIENT}: {replies}"
     match = re.search(r"queued as (\w+)", replies[-1][0])
     assert match, f"expected 250 ... queued as ID: {replies[-1]}"
     queue_id = match.group(1)

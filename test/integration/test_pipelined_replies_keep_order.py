@@ -1,7 +1,7 @@
 """Pipelined commands in one write get their replies in order (RFC 2920).
 
-A refused recipient between two accepted steps shows that each reply maps
-to its command.  Postfix refuses <nobody@localhost> with 550 because the
+A rejected recipient between two accepted steps shows that each reply maps
+to its command.  Postfix rejects <nobody@localhost> with 550 because the
 private instance sends no mail outside its domain.  Without AUTH, subtls's
 own 530 to MAIL must still come before Postfix's replies to the commands
 written after it.
@@ -12,7 +12,7 @@ import pytest
 from smtp_clients import (SENDER, build_message, dot_stuffed, plain_credentials, tls_session,
                           unique_token)
 
-REFUSED_RECIPIENT = "nobody@localhost"
+REJECTED_RECIPIENT = "nobody@localhost"
 
 
 @pytest.mark.parametrize("listener", ["implicit", "starttls"])
@@ -25,8 +25,8 @@ def test_pipelined_replies_keep_order(start_subtls, postfix, certificate, listen
         auth = client.command(f"AUTH PLAIN {plain_credentials(postfix.user, postfix.password)}")
         assert auth[0].startswith("235"), auth
         client.send(f"MAIL FROM:<{SENDER}>\r\nRCPT TO:<{postfix.recipient}>\r\n"
-                    f"RCPT TO:<{REFUSED_RECIPIENT}>\r\nDATA\r\n".encode())
-        mail, accepted, refused, data = [client.read_reply() for _ in range(4)]
+                    f"RCPT TO:<{REJECTED_RECIPIENT}>\r\nDATA\r\n".encode())
+        mail, accepted, rejected, data = [client.read_reply() for _ in range(4)]
         assert data[0].startswith("354"), f"expected 354 to DATA as the fourth reply: {data}"
         client.send(dot_stuffed(build_message(token, postfix.recipient)))
         queued = client.read_reply()
@@ -34,8 +34,8 @@ def test_pipelined_replies_keep_order(start_subtls, postfix, certificate, listen
 
     assert mail[0].startswith("250 2.1.0"), f"first reply, to MAIL: {mail}"
     assert accepted[0].startswith("250 2.1.5"), f"second reply, to the first RCPT: {accepted}"
-    assert refused[0].startswith("550 "), f"third reply, to the refused RCPT: {refused}"
-    assert f"<{REFUSED_RECIPIENT}>" in refused[0], refused
+    assert rejected[0].startswith("550 "), f"third reply, to the rejected RCPT: {rejected}"
+    assert f"<{REJECTED_RECIPIENT}>" in rejected[0], rejected
     assert "queued as" in queued[0], queued
 
     message = postfix.wait_for_message(token)

@@ -74,7 +74,7 @@ def test_xclient_service_records_xclient_address(postfix):
     assert "from client.test" in received
 
 
-def test_plain_service_refuses_xclient(postfix):
+def test_plain_service_rejects_xclient(postfix):
     with smtplib.SMTP("127.0.0.1", postfix.plain_port, timeout=10) as client:
         keywords = ehlo_keywords(client)
         code, _ = client.docmd("XCLIENT", "ADDR=127.0.0.2")

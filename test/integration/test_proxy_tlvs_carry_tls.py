@@ -28,7 +28,7 @@ IPV4_ADDRESSES_LENGTH = 12
 
 
 def parse_tlvs(data: bytes) -> dict:
-    """Return {type: value} of a sequence of TLVs; each type may appear once."""
+    """Return {type: value} of a sequence of TLVs, in which each type may appear once."""
     tlvs = {}
     while data:
         assert len(data) >= 3, f"truncated TLV: {data!r}"
@@ -41,7 +41,7 @@ def parse_tlvs(data: bytes) -> dict:
 
 
 def speak_smtp(headers: list):
-    """Return a fake backend handler that stores the PROXY header and answers EHLO and QUIT."""
+    """Return a fake backend handler that stores the PROXY header and replies to each command."""
 
     def handler(connection: socket.socket) -> None:
         headers.append(read_proxy_v2_header(connection))
@@ -67,7 +67,7 @@ def speak_smtp(headers: list):
 
 
 def proxy_header_of_session(start_subtls, certificate, tmp_path, listener: str, **settings):
-    """Run one session through a fake backend; return (PROXY header, client address)."""
+    """Run one session through a fake backend and return (PROXY header, client address, subtls)."""
     headers = []
     with FakeBackend(tmp_path / "backend.sock", speak_smtp(headers)) as backend:
         subtls = start_subtls(backend.address, **settings)

@@ -1,4 +1,4 @@
-"""identity = xclient tells Postfix the client's address and EHLO name without a PROXY header.
+"""identity = xclient passes the client's address and EHLO name to Postfix without a PROXY header.
 
 The xclient service of the private Postfix expects no PROXY header and
 accepts XCLIENT from 127.0.0.0/8, so only subtls's XCLIENT can make it record
@@ -56,7 +56,10 @@ def test_xclient_unauthorized_gives_421(start_subtls, certificate, listener):
             assert client.command("STARTTLS")[0].startswith("220")
             client.starttls(context)
         client.send(b"EHLO client.test\r\n")
-        received = client.read_until_closed(5.0)
+        try:
+            received = client.read_until_closed(5.0)
+        except TimeoutError as error:
+            pytest.fail(f"expected a 421 and a close after EHLO: {error}")
 
     lines = received.decode(errors="replace").split("\r\n")
     assert any(line.startswith("421 ") for line in lines), f"expected a 421: {received!r}"

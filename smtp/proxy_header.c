@@ -116,9 +116,104 @@ put_uint16_be(unsigned char *p, uint16_t value)
 	return p + 2;
 }
 
+/* TLV types and flags of proxy-protocol.txt section 2.2. */
+#define PP2_TYPE_AUTHORITY 0x02
+#define PP2_TYPE_SSL 0x20
+#define PP2_SUBTYPE_SSL_VERSION 0x21
+#define PP2_SUBTYPE_SSL_CIPHER 0x23
+#define PP2_CLIENT_SSL 0x01
+#define PP2_CLIENT_CERT_CONN 0x02
+#define PP2_CLIENT_CERT_SESS 0x04
+
+#define PP2_TLV_HEADER_LEN 3		/* type, length_hi, length_lo */
+#define PP2_SSL_FIXED_LEN 5		/* client, verify */
+
+/* verify is non-zero unless a certificate was presented and verified. */
+#define PP2_VERIFY_OK 0
+#define PP2_VERIFY_NOT_OK 1
+
+static bool
+is_given(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* Returns the length of a TLV holding s, or 0 when s is NULL or "". */
+static size_t
+string_tlv_len(const char *s)
+{
+	return is_given(s) ? PP2_TLV_HEADER_LEN + strlen(s) : 0;
+}
+
+static unsigned char *
+put_string_tlv(unsigned char *p, unsigned char type, const char *s)
+{
+	size_t len = strlen(s);
+
+	*p++ = type;
+	p = put_uint16_be(p, (uint16_t)len);
+	memcpy(p, s, len);
+	return p + len;
+}
+
+static bool
+tls_strings_fit(const struct smtp_proxy_tls *tls)
+{
+	return (tls->version == NULL ||
+	    strlen(tls->version) <= SMTP_PROXY_TLS_STRING_MAX) &&
+	    (tls->cipher == NULL ||
+	    strlen(tls->cipher) <= SMTP_PROXY_TLS_STRING_MAX);
+}
+
+/* The SNI is left out when it is longer than any DNS name can be. */
+static const char *
+tls_authority(const struct smtp_proxy_tls *tls)
+{
+	if (!is_given(tls->sni) ||
+	    strlen(tls->sni) > SMTP_PROXY_TLS_STRING_MAX)
+		return NULL;
+	return tls->sni;
+}
+
+/* Returns the length of the PP2_TYPE_SSL value: fields and sub-TLVs. */
+static size_t
+tls_ssl_value_len(const struct smtp_proxy_tls *tls)
+{
+	return PP2_SSL_FIXED_LEN + string_tlv_len(tls->version) +
+	    string_tlv_len(tls->cipher);
+}
+
+static unsigned char *
+put_tls_tlvs(unsigned char *p, const struct smtp_proxy_tls *tls)
+{
+	const char *authority = tls_authority(tls);
+	unsigned char client = PP2_CLIENT_SSL;
+	uint32_t verify = PP2_VERIFY_NOT_OK;
+
+	if (authority != NULL)
+		p = put_string_tlv(p, PP2_TYPE_AUTHORITY, authority);
+
+	if (tls->client_cert) {
+		client |= PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS;
+		if (tls->client_cert_verified)
+			verify = PP2_VERIFY_OK;
+	}
+	*p++ = PP2_TYPE_SSL;
+	p = put_uint16_be(p, (uint16_t)tls_ssl_value_len(tls));
+	*p++ = client;
+	p = put_uint16_be(p, (uint16_t)(verify >> 16));
+	p = put_uint16_be(p, (uint16_t)(verify & 0xffff));
+	if (is_given(tls->version))
+		p = put_string_tlv(p, PP2_SUBTYPE_SSL_VERSION, tls->version);
+	if (is_given(tls->cipher))
+		p = put_string_tlv(p, PP2_SUBTYPE_SSL_CIPHER, tls->cipher);
+	return p;
+}
+
 size_t
-smtp_proxy_v2_encode(unsigned char *out, size_t cap,
-    const struct sockaddr *client, const struct sockaddr *server)
+smtp_proxy_v2_encode_tls(unsigned char *out, size_t cap,
+    const struct sockaddr *client, const struct sockaddr *server,
+    const struct smtp_proxy_tls *tls)
 {
 	struct endpoint source;
 	struct endpoint destination;
@@ -128,8 +223,14 @@ smtp_proxy_v2_encode(unsigned char *out, size_t cap,
 
 	if (!endpoints_from_sockaddrs(&source, &destination, client, server))
 		return 0;
+	if (tls != NULL && !tls_strings_fit(tls))
+		return 0;
 	address_len = endpoint_address_len(&source);
 	payload_len = 2 * address_len + 2 * 2;
+	if (tls != NULL) {
+		payload_len += string_tlv_len(tls_authority(tls)) +
+		    PP2_TLV_HEADER_LEN + tls_ssl_value_len(tls);
+	}
 	if (PROXY_V2_FIXED_LEN + payload_len > cap)
 		return 0;
 
@@ -145,7 +246,16 @@ smtp_proxy_v2_encode(unsigned char *out, size_t cap,
 	p += address_len;
 	p = put_uint16_be(p, source.port);
 	p = put_uint16_be(p, destination.port);
+	if (tls != NULL)
+		p = put_tls_tlvs(p, tls);
 	return (size_t)(p - out);
+}
+
+size_t
+smtp_proxy_v2_encode(unsigned char *out, size_t cap,
+    const struct sockaddr *client, const struct sockaddr *server)
+{
+	return smtp_proxy_v2_encode_tls(out, cap, client, server, NULL);
 }
 
 /*

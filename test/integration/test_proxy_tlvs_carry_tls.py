@@ -3,7 +3,7 @@
 The TLVs follow the addresses in the header (PROXY protocol v2, section
 2.2): PP2_TYPE_AUTHORITY (0x02) carries the SNI, and PP2_TYPE_SSL (0x20)
 carries a client flags byte (PP2_CLIENT_SSL = 0x01), a 4-byte verify field
-and sub-TLVs, among them PP2_SUBTYPE_SSL_VERSION (0x21) and
+that is 0 only for a verified client certificate (section 2.2.6), and sub-TLVs, among them PP2_SUBTYPE_SSL_VERSION (0x21) and
 PP2_SUBTYPE_SSL_CIPHER (0x23).  A fake backend reads the header and this
 test parses it.  Postfix ignores the TLVs, so delivery through it still works.
 """
@@ -21,6 +21,7 @@ PP2_TYPE_SSL = 0x20
 PP2_SUBTYPE_SSL_VERSION = 0x21
 PP2_SUBTYPE_SSL_CIPHER = 0x23
 PP2_CLIENT_SSL = 0x01
+PP2_CLIENT_CERT_CONN = 0x02
 # Signature (12), version and command (1), family (1), length (2).
 FIXED_LENGTH = 16
 # Source and destination address and port of TCP over IPv4.
@@ -94,6 +95,10 @@ def test_proxy_tlvs_carry_tls(start_subtls, certificate, tmp_path, listener):
     ssl_value = tlvs[PP2_TYPE_SSL]
     assert len(ssl_value) >= 5, f"SSL TLV shorter than its client and verify fields: {ssl_value!r}"
     assert ssl_value[0] & PP2_CLIENT_SSL, f"PP2_CLIENT_SSL not set: {ssl_value!r}"
+    assert not ssl_value[0] & PP2_CLIENT_CERT_CONN, (
+        f"PP2_CLIENT_CERT_CONN set, but the client sent no certificate: {ssl_value!r}")
+    assert ssl_value[1:5] != bytes(4), (
+        f"verify 0 claims a verified certificate, but the client sent none: {ssl_value!r}")
     sub_tlvs = parse_tlvs(ssl_value[5:])
     close = close_fields(subtls, address)
     assert sub_tlvs.get(PP2_SUBTYPE_SSL_VERSION) == close["tls"].encode(), (

@@ -59,6 +59,7 @@ def test_extensions_service_accepts_xclient(postfix):
 def test_xclient_service_records_xclient_address(postfix):
     token = unique_token("fixture-xclient")
     sender = f"sender@{postfix.domain}"
+    offset = postfix.maillog_size()
 
     with smtplib.SMTP("127.0.0.1", postfix.xclient_port, timeout=10) as client:
         assert "XCLIENT" in ehlo_keywords(client)
@@ -72,6 +73,8 @@ def test_xclient_service_records_xclient_address(postfix):
     received = first_received(postfix.wait_for_message(token))
     assert "[127.0.0.2]" in received
     assert "from client.test" in received
+    disconnect = postfix.wait_for_disconnect("127.0.0.2", offset)
+    assert " xclient=0/1 " in disconnect, f"Postfix counts XCLIENT differently: {disconnect}"
 
 
 def test_plain_service_rejects_xclient(postfix):

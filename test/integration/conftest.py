@@ -1,8 +1,9 @@
 """Fixtures for the subtls integration tests.
 
 Session-wide: a private Postfix (see private_postfix.py) that expects a PROXY
-header on 127.0.0.1 and on a unix socket, and a self-signed ECDSA P-256
-certificate for localhost and 127.0.0.1.  Per test: start_subtls(), which
+header on 127.0.0.1 and on a unix socket, with extra smtpd services for
+STARTTLS and XCLIENT, and a self-signed ECDSA P-256 certificate for
+localhost and 127.0.0.1.  Per test: start_subtls(), which
 writes a config with free loopback ports, starts subtls and stops it by pid
 when the test ends.
 
@@ -62,7 +63,7 @@ REQUIRED_TOOLS = {
 
 
 @pytest.fixture(scope="session")
-def postfix(work_dir):
+def postfix(work_dir, certificate):
     missing = [package for path, package in REQUIRED_TOOLS.items() if not Path(path).exists()]
     if missing:
         pytest.fail(f"missing tools: apt-get install {' '.join(missing)} libsasl2-modules "
@@ -71,6 +72,9 @@ def postfix(work_dir):
         work_dir / "postfix",
         proxy_port=private_postfix.free_loopback_port(),
         plain_port=private_postfix.free_loopback_port(),
+        extensions_port=private_postfix.free_loopback_port(),
+        xclient_port=private_postfix.free_loopback_port(),
+        tls_certificate=certificate.certificate, tls_key=certificate.key,
         user=SASL_USER, password=SASL_PASSWORD)
     yield instance
     private_postfix.instance_stop(instance)
@@ -110,13 +114,25 @@ def binary() -> Path:
 
 
 def backend_address(postfix, backend: str) -> str:
-    """Map a backend name to a subtls address: unix, tcp (both PROXY) or plain."""
+    """Map a backend name to a subtls address.
+
+      unix, tcp:  smtpd services that expect a PROXY header
+      extensions: an smtpd that expects a PROXY header and also offers
+                  STARTTLS, XCLIENT and XFORWARD
+      plain:      an smtpd without a PROXY header
+      xclient:    an smtpd without a PROXY header that accepts XCLIENT from
+                  loopback
+    """
     if backend == "unix":
         return f"unix:{postfix.unix_socket}"
     if backend == "tcp":
         return f"127.0.0.1:{postfix.proxy_port}"
     if backend == "plain":
         return f"127.0.0.1:{postfix.plain_port}"
+    if backend == "extensions":
+        return f"127.0.0.1:{postfix.extensions_port}"
+    if backend == "xclient":
+        return f"127.0.0.1:{postfix.xclient_port}"
     return backend
 
 
@@ -124,7 +140,7 @@ def backend_address(postfix, backend: str) -> str:
 def start_subtls(binary, certificate, postfix, tmp_path):
     """Return start(backend="unix", **settings) that starts subtls and returns a SubtlsProcess.
 
-    backend is "unix", "tcp", "plain" or a literal backend address; settings
+    backend is a name that backend_address() maps or a literal address; settings
     override SubtlsConfig fields (identity, handshake_timeout, ...).
     command_prefix is passed to SubtlsProcess.  Every process started is
     stopped by its pid when the test ends.

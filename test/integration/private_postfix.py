@@ -13,8 +13,15 @@ Services (master.cf):
   * smtpd on ROOT/queue/public/smtpd-proxy with the same setting
   * optionally smtpd on 127.0.0.1:PLAIN_PORT without a PROXY header, for
     sanity checks
-All three offer SASL AUTH (Cyrus, sasldb, PLAIN and LOGIN) without TLS and
-accept a recipient only from an authenticated client.
+  * optionally smtpd on 127.0.0.1:EXTENSIONS_PORT with a PROXY header that
+    also offers STARTTLS (with TLS_CERTIFICATE and TLS_KEY) and accepts
+    XCLIENT and XFORWARD from 127.0.0.0/8: a backend whose EHLO reply
+    lists what subtls must hide from its clients
+  * optionally smtpd on 127.0.0.1:XCLIENT_PORT without a PROXY header that
+    accepts XCLIENT from 127.0.0.0/8, for subtls's identity = xclient
+All of them offer SASL AUTH (Cyrus, sasldb, PLAIN and LOGIN) without TLS and
+accept a recipient only from an authenticated client.  Messages may be up to
+MESSAGE_SIZE_LIMIT bytes.
 
 Use as a module (see start_instance) or from the command line, as root:
   python3 private_postfix.py start DIR --proxy-port 10587 --user alice \
@@ -53,6 +60,14 @@ DEFAULT_HOSTNAME = "postfix.test"
 INSTANCE_FILE = "instance.json"
 UNIX_SERVICE_NAME = "smtpd-proxy"
 
+# Postfix's message_size_limit: room for the 20 MiB messages of the tests,
+# twice Postfix's default of 10240000 bytes.
+MESSAGE_SIZE_LIMIT = 40 * 1024 * 1024
+
+# The client addresses that the extensions and XCLIENT smtpd services accept
+# XCLIENT (and XFORWARD) from.
+XCLIENT_HOSTS = "127.0.0.0/8"
+
 # The uid and gid that virtual(8) writes the Maildir as.  nobody/nogroup keeps
 # delivery away from any real account.
 MAILBOX_USER = "nobody"
@@ -74,6 +89,11 @@ class PostfixInstance:
     plain_port: Optional[int] = None
     domain: str = DEFAULT_DOMAIN
     hostname: str = DEFAULT_HOSTNAME
+    extensions_port: Optional[int] = None
+    xclient_port: Optional[int] = None
+    # The PEM certificate and key of STARTTLS on extensions_port.
+    tls_certificate: Optional[str] = None
+    tls_key: Optional[str] = None
 
     @property
     def config_dir(self) -> Path:
@@ -168,6 +188,17 @@ class PostfixInstance:
         """Wait until text appears in the maillog after offset, then return the log from offset."""
         return wait_for_maillog(self.maillog_path, text, offset, timeout)
 
+    def wait_for_disconnect(self, client: str, offset: int = 0, timeout: float = 10.0) -> str:
+        """Wait for smtpd's "disconnect from" line of client (an IP address) after offset.
+
+        Returns the line, which ends with smtpd's count of each command the
+        session used, such as "ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4".
+        smtpd_peername_lookup = no makes every client "unknown[IP]".
+        """
+        marker = f"disconnect from unknown[{client}]"
+        log = self.wait_for_maillog(marker, offset, timeout)
+        return [line for line in log.splitlines() if marker in line][0]
+
     def wait_for_message(self, match: Union[None, str, Callable] = None,
                          timeout: float = 10.0) -> email.message.EmailMessage:
         return wait_for_message(self.maildir, timeout, match)
@@ -196,6 +227,9 @@ class PostfixInstance:
             "proxy_address": f"127.0.0.1:{self.proxy_port}",
             "proxy_unix_socket": str(self.unix_socket),
             "plain_address": f"127.0.0.1:{self.plain_port}" if self.plain_port else None,
+            "extensions_address": (f"127.0.0.1:{self.extensions_port}"
+                                   if self.extensions_port else None),
+            "xclient_address": f"127.0.0.1:{self.xclient_port}" if self.xclient_port else None,
             "user": self.user,
             "domain": self.domain,
             "recipient": self.recipient,
@@ -254,6 +288,12 @@ def _main_cf(instance: PostfixInstance) -> str:
     mailbox_uid = pwd.getpwnam(MAILBOX_USER).pw_uid
     mailbox_gid = grp.getgrnam(MAILBOX_GROUP).gr_gid
     root = instance.root
+    # STARTTLS stays off (smtpd_tls_security_level = none) except on the
+    # extensions service, which turns it on in master.cf.
+    tls_files = ""
+    if instance.tls_certificate:
+        tls_files = (f"smtpd_tls_cert_file = {instance.tls_certificate}\n"
+                     f"smtpd_tls_key_file = {instance.tls_key}\n")
     return f"""\
 # Private test instance written by private_postfix.py: edit that file instead.
 compatibility_level = 3.6
@@ -308,7 +348,8 @@ cyrus_sasl_config_path = {instance.sasl_dir}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
 smtpd_upstream_proxy_timeout = 5s
-"""
+message_size_limit = {MESSAGE_SIZE_LIMIT}
+{tls_files}"""
 
 
 def _master_cf(instance: PostfixInstance) -> str:
@@ -324,6 +365,16 @@ def _master_cf(instance: PostfixInstance) -> str:
     if instance.plain_port:
         lines.append(f"127.0.0.1:{instance.plain_port} inet n - n - - smtpd"
                      " -o syslog_name=postfix-test/plain")
+    if instance.extensions_port:
+        lines.append(f"127.0.0.1:{instance.extensions_port} inet n - n - - smtpd {proxy}"
+                     " -o syslog_name=postfix-test/extensions"
+                     " -o smtpd_tls_security_level=may"
+                     f" -o smtpd_authorized_xclient_hosts={XCLIENT_HOSTS}"
+                     f" -o smtpd_authorized_xforward_hosts={XCLIENT_HOSTS}")
+    if instance.xclient_port:
+        lines.append(f"127.0.0.1:{instance.xclient_port} inet n - n - - smtpd"
+                     " -o syslog_name=postfix-test/xclient"
+                     f" -o smtpd_authorized_xclient_hosts={XCLIENT_HOSTS}")
     lines += [
         "cleanup   unix n - n - 0 cleanup",
         "qmgr      unix n - n 300 1 qmgr",
@@ -341,6 +392,7 @@ def _master_cf(instance: PostfixInstance) -> str:
         "anvil     unix - - n - 1 anvil",
         "scache    unix - - n - 1 scache",
         "postlog   unix-dgram n - n - 1 postlogd",
+        "tlsmgr    unix - - n 1000? 1 tlsmgr",
     ]
     return "\n".join(lines) + "\n"
 
@@ -389,6 +441,9 @@ def write_instance(instance: PostfixInstance) -> None:
     os.chown(instance.mailbox_base, mailbox_uid, mailbox_gid)
     os.chmod(instance.mailbox_base, 0o755)
 
+    if instance.extensions_port and not (instance.tls_certificate and instance.tls_key):
+        raise PostfixError("the extensions service offers STARTTLS and needs tls_certificate "
+                           "and tls_key")
     (instance.config_dir / "main.cf").write_text(_main_cf(instance))
     (instance.config_dir / "master.cf").write_text(_master_cf(instance))
     (instance.sasl_dir / "smtpd.conf").write_text(_sasl_conf(instance))
@@ -413,15 +468,23 @@ def write_instance(instance: PostfixInstance) -> None:
 def start_instance(root: Union[str, Path], proxy_port: int, user: str, password: str,
                    plain_port: Optional[int] = None, domain: str = DEFAULT_DOMAIN,
                    hostname: str = DEFAULT_HOSTNAME,
-                   timeout: float = 20.0) -> PostfixInstance:
+                   timeout: float = 20.0, extensions_port: Optional[int] = None,
+                   xclient_port: Optional[int] = None,
+                   tls_certificate: Optional[Union[str, Path]] = None,
+                   tls_key: Optional[Union[str, Path]] = None) -> PostfixInstance:
     """Write a private instance in root, start it, and wait until its ports accept.
 
     Runs `postfix -c ROOT/conf start` and so must run as root.  Returns the
     instance; the caller stops it with stop_instance() or instance_stop().
+    extensions_port needs tls_certificate and tls_key, PEM files that
+    smtpd reads as root.
     """
     instance = PostfixInstance(root=Path(root).resolve(), proxy_port=proxy_port,
                                user=user, password=password, plain_port=plain_port,
-                               domain=domain, hostname=hostname)
+                               domain=domain, hostname=hostname,
+                               extensions_port=extensions_port, xclient_port=xclient_port,
+                               tls_certificate=str(tls_certificate) if tls_certificate else None,
+                               tls_key=str(tls_key) if tls_key else None)
     if instance.is_running():
         raise PostfixError(f"the instance in {root} is already running "
                            f"(master pid {instance.master_pid()}): stop it first")
@@ -439,8 +502,9 @@ def start_instance(root: Union[str, Path], proxy_port: int, user: str, password:
 def wait_until_listening(instance: PostfixInstance, timeout: float) -> None:
     """Wait until every smtpd listener of the instance accepts a connection."""
     targets = [("tcp", ("127.0.0.1", instance.proxy_port)), ("unix", str(instance.unix_socket))]
-    if instance.plain_port:
-        targets.append(("tcp", ("127.0.0.1", instance.plain_port)))
+    for port in (instance.plain_port, instance.extensions_port, instance.xclient_port):
+        if port:
+            targets.append(("tcp", ("127.0.0.1", port)))
 
     deadline = time.monotonic() + timeout
     for family, address in targets:
@@ -708,6 +772,15 @@ def main(argv=None) -> int:
                        help="127.0.0.1 port of the smtpd that expects a PROXY header")
     start.add_argument("--plain-port", type=int,
                        help="127.0.0.1 port of an extra smtpd without PROXY header")
+    start.add_argument("--extensions-port", type=int,
+                       help="127.0.0.1 port of an smtpd that expects a PROXY header and also "
+                            "offers STARTTLS, XCLIENT and XFORWARD (needs --tls-certificate "
+                            "and --tls-key)")
+    start.add_argument("--xclient-port", type=int,
+                       help="127.0.0.1 port of an smtpd without PROXY header that accepts "
+                            f"XCLIENT from {XCLIENT_HOSTS}")
+    start.add_argument("--tls-certificate", help="PEM certificate for STARTTLS")
+    start.add_argument("--tls-key", help="PEM private key for STARTTLS")
     start.add_argument("--user", default="alice", help="SASL user name (default alice)")
     start.add_argument("--password", default="secret", help="SASL password (default secret)")
     start.add_argument("--domain", default=DEFAULT_DOMAIN,
@@ -724,7 +797,11 @@ def main(argv=None) -> int:
     try:
         if args.command == "start":
             instance = start_instance(args.dir, args.proxy_port, args.user, args.password,
-                                      args.plain_port, args.domain)
+                                      args.plain_port, args.domain,
+                                      extensions_port=args.extensions_port,
+                                      xclient_port=args.xclient_port,
+                                      tls_certificate=args.tls_certificate,
+                                      tls_key=args.tls_key)
             print(json.dumps(instance.describe(), indent=2))
         elif args.command == "stop":
             stop_instance(args.dir)

@@ -2,7 +2,8 @@
 
 Every expectation about the log format is in this file, so a change of
 format means one edit here.  What the tests rely on:
-  * each line of a session contains `client=IP:PORT`, the client's address.
+  * each line of a session contains `client=IP:PORT`, the client's address,
+    and `s=ID`, the session id.
   * a session writes one line when it opens and one when it closes, at
     log_level = info.
   * the close line has key=value fields: listener, reason, tls (the protocol
@@ -77,3 +78,29 @@ def close_fields(process, client: str, timeout: float = 5.0) -> dict:
     """Wait for the close line of client's session and return its fields."""
     lines = wait_for_session_close(process, client, timeout)
     return parse_fields([line for line in lines if is_close_line(line)][-1])
+
+
+def session_id(lines: list) -> str:
+    """Return the session id (the s= field) that every line of one session carries."""
+    ids = {parse_fields(line).get("s") for line in lines}
+    assert None not in ids, "expected s=ID on every line of the session:\n" + "\n".join(lines)
+    assert len(ids) == 1, "expected one session id in the session's lines:\n" + "\n".join(lines)
+    return ids.pop()
+
+
+def lines_containing(lines: list, text: str) -> list:
+    """Return the lines that contain text."""
+    return [line for line in lines if text in line]
+
+
+def wait_for_log_text(process, text: str, timeout: float = 5.0) -> str:
+    """Wait until text appears in subtls's log and return the first line containing it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = lines_containing(process.log_text().splitlines(), text)
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not in the subtls log after {timeout} s; "
+                                 f"log:\n{process.log_text()}")
+        time.sleep(0.05)

@@ -6,6 +6,9 @@ client's address: a Postfix that saw subtls's own connection would show
 127.0.0.1.
 """
 
+import base64
+import email
+import email.policy
 import re
 import socket
 import ssl
@@ -28,6 +31,51 @@ def unique_token(label: str) -> str:
 def build_message(token: str, recipient: str) -> bytes:
     return (f"From: <{SENDER}>\r\nTo: <{recipient}>\r\nSubject: test {token}\r\n"
             f"Message-ID: <{token}@client.test>\r\n\r\nbody {token}\r\n").encode()
+
+
+def plain_credentials(user: str, password: str) -> str:
+    """Return the base64 argument of AUTH PLAIN, without an authorization identity."""
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+def base64_text(text: str) -> str:
+    """Return text in base64, as AUTH LOGIN sends the user name and the password."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def dot_stuffed(content: bytes) -> bytes:
+    """Return content as DATA sends it: a "." doubled at each line start, then ".\r\n".
+
+    content must end with CRLF.
+    """
+    assert content.endswith(b"\r\n"), "DATA content must end with CRLF"
+    stuffed = re.sub(rb"(?m)^\.", b"..", content)
+    return stuffed + b".\r\n"
+
+
+def maildir_form(content: bytes) -> bytes:
+    """Return content as virtual(8) stores it in the Maildir: with LF line ends."""
+    return content.replace(b"\r\n", b"\n")
+
+
+def added_headers(message, content: bytes) -> bytes:
+    """Return the header lines placed above the content that the client sent.
+
+    message comes from wait_for_message(); the Maildir file must end with
+    content byte for byte (in Maildir form), or AssertionError names both.
+    """
+    raw = message.maildir_path.read_bytes()
+    stored = maildir_form(content)
+    assert raw.endswith(stored), (
+        f"{message.maildir_path} does not end with the content as sent:\n"
+        f"expected end {stored[-300:]!r}\nstored end {raw[-300:]!r}")
+    return raw[:len(raw) - len(stored)]
+
+
+def received_headers(headers: bytes) -> list:
+    """Return the Received values of header lines from added_headers(), unfolded, newest first."""
+    parsed = email.message_from_bytes(headers + b"\n", policy=email.policy.default)
+    return [" ".join(value.split()) for value in parsed.get_all("Received", [])]
 
 
 def first_received(message) -> str:
@@ -145,6 +193,68 @@ def implicit_tls_client(port: int, certificate: Path) -> LineClient:
     client = LineClient(port)
     client.starttls(client_context(certificate))
     return client
+
+
+def tls_session(subtls, listener: str, certificate: Path, source: str = CLIENT_ADDRESS,
+                helo: str = "client.test") -> tuple:
+    """Connect to subtls's "implicit" or "starttls" listener, start TLS and send EHLO.
+
+    Returns (client, EHLO reply after TLS).  The client sends the SNI
+    localhost.  A step that fails raises AssertionError and closes the socket.
+    """
+    context = client_context(certificate)
+    port = subtls.implicit_port if listener == "implicit" else subtls.starttls_port
+    client = LineClient(port, source)
+    try:
+        if listener == "implicit":
+            client.starttls(context)
+            greeting = client.read_reply()
+        else:
+            greeting = client.read_reply()
+            client.command(f"EHLO {helo}")
+            reply = client.command("STARTTLS")
+            assert reply[0].startswith("220"), f"expected 220 to STARTTLS, received {reply}"
+            client.starttls(context)
+        assert greeting[0].startswith("220"), f"expected a 220 greeting, received {greeting}"
+        ehlo = client.command(f"EHLO {helo}")
+        assert ehlo[-1].startswith("250 "), f"expected 250 to EHLO after TLS, received {ehlo}"
+    except BaseException:
+        client.close()
+        raise
+    return client, ehlo
+
+
+def send_with_data(client: LineClient, recipients: list, content: bytes,
+                   sender: str = SENDER) -> list:
+    """Send MAIL, RCPT and DATA one at a time, then content; return every reply in order.
+
+    The content follows only a 354 to DATA, so a rejected step ends early.
+    """
+    replies = [client.command(f"MAIL FROM:<{sender}>")]
+    for recipient in recipients:
+        replies.append(client.command(f"RCPT TO:<{recipient}>"))
+    replies.append(client.command("DATA"))
+    if replies[-1][0].startswith("354"):
+        client.send(dot_stuffed(content))
+        replies.append(client.read_reply())
+    return replies
+
+
+def send_with_bdat(client: LineClient, recipients: list, content: bytes, split: int,
+                   sender: str = SENDER, mail_parameters: str = "") -> list:
+    """Send MAIL, RCPT, "BDAT n" and "BDAT m LAST" with content in one write (RFC 3030).
+
+    The first chunk contains the first split bytes of content.  Returns every
+    reply in order: MAIL, each RCPT, then one per chunk.
+    """
+    first, last = content[:split], content[split:]
+    commands = f"MAIL FROM:<{sender}>{mail_parameters}\r\n".encode()
+    for recipient in recipients:
+        commands += f"RCPT TO:<{recipient}>\r\n".encode()
+    commands += f"BDAT {len(first)}\r\n".encode() + first
+    commands += f"BDAT {len(last)} LAST\r\n".encode() + last
+    client.send(commands)
+    return [client.read_reply() for _ in range(len(recipients) + 3)]
 
 
 def swaks(port: int, implicit_tls: bool, mechanism: str, user: str, password: str,

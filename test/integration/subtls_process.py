@@ -61,6 +61,18 @@ class SubtlsConfig:
     # More [tls] lines, and whole sections such as [sni NAME], as INI text.
     tls_lines: str = ""
     sections: str = ""
+    # Settings of the conversation after TLS.  None leaves a key out of the
+    # file, so subtls's default applies.  Values are written as given, such
+    # as "yes", "60s" or "PIPELINING, 8BITMIME".
+    auth_failures: Optional[str] = None
+    auth_failure_window: Optional[str] = None
+    auth_ban_time: Optional[str] = None
+    discard_ehlo_keywords: Optional[str] = None
+    trace_header: Optional[str] = None
+    trace_auth_user: Optional[str] = None
+    proxy_tlvs: Optional[str] = None
+    # require_auth of both listeners.
+    require_auth: Optional[str] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -72,6 +84,16 @@ class SubtlsConfig:
                          if value)
         implicit_policy = (f"tls_profile = {self.implicit_tls_profile}\n"
                            if self.implicit_tls_profile else "")
+        auth_throttling = optional_lines(
+            ("auth_failures", self.auth_failures),
+            ("auth_failure_window", self.auth_failure_window),
+            ("auth_ban_time", self.auth_ban_time))
+        backend_options = optional_lines(
+            ("discard_ehlo_keywords", self.discard_ehlo_keywords),
+            ("trace_header", self.trace_header),
+            ("trace_auth_user", self.trace_auth_user),
+            ("proxy_tlvs", self.proxy_tlvs))
+        listener_options = optional_lines(("require_auth", self.require_auth))
         return f"""\
 [global]
 {privileges}hostname = {self.hostname}
@@ -81,7 +103,7 @@ idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
 log = {self.log}
 log_level = {self.log_level}
-
+{auth_throttling}
 [tls]
 {certificates}{policy}{self.tls_settings}
 {self.tls_lines}
@@ -90,15 +112,20 @@ log_level = {self.log_level}
 address = {self.backend_address}
 identity = {self.identity}
 connect_timeout = {self.connect_timeout}
-
+{backend_options}
 [listener {IMPLICIT_LISTENER}]
 mode = implicit
 listen = {self.listen_host}:{self.implicit_port}
-{implicit_policy}
+{implicit_policy}{listener_options}
 [listener {STARTTLS_LISTENER}]
 mode = starttls
 listen = {self.listen_host}:{self.starttls_port}
-"""
+{listener_options}"""
+
+
+def optional_lines(*settings) -> str:
+    """Return "key = value" lines for the (key, value) pairs whose value is not None."""
+    return "".join(f"{key} = {value}\n" for key, value in settings if value is not None)
 
 
 class SubtlsProcess:
@@ -207,6 +234,15 @@ def listening_ports(pid: int) -> set:
             if state == "0A" and inode in inodes:  # 0A: TCP_LISTEN
                 ports.add(int(local_address.rsplit(":", 1)[1], 16))
     return ports
+
+
+def vm_rss_kib(pid: int) -> int:
+    """Return the resident set size (VmRSS in /proc/PID/status) of process pid in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS line in /proc/{pid}/status: the process has exited")
 
 
 def run_subtls(arguments: list, timeout: float = 10.0) -> subprocess.CompletedProcess:

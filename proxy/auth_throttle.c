@@ -513,3 +513,27 @@ auth_throttle_key_format(const struct sockaddr *addr, char *out, size_t cap)
 	memcpy(out, text, len + 1);
 	return len;
 }
+
+unsigned
+auth_throttle_failures(struct auth_throttle *t, const struct sockaddr *addr,
+    uint64_t now_ms, uint64_t window_ms)
+{
+	struct key k;
+	struct entry *e;
+	uint16_t n;
+	unsigned counted = 0;
+
+	if (!key_from_sockaddr(addr, &k))
+		return 0;
+	n = entry_find(t, k);
+	if (n == NONE)
+		return 0;
+	e = &t->entries[n];
+	if (window_ms > AUTH_THROTTLE_WINDOW_MAX_MS)
+		window_ms = AUTH_THROTTLE_WINDOW_MAX_MS;
+	for (unsigned i = 0; i < e->count; i++)
+		if (now_ms >= history_time(e, i) &&
+		    now_ms - history_time(e, i) < window_ms)
+			counted++;
+	return counted;
+}

@@ -96,6 +96,13 @@ bool auth_throttle_failure(struct auth_throttle *t, const struct sockaddr *addr,
 uint64_t auth_throttle_banned(struct auth_throttle *t,
     const struct sockaddr *addr, uint64_t now_ms);
 
+/*
+ * Returns the failures recorded for addr that are less than window_ms old at
+ * now_ms.  A banned key has none: its history was cleared by the ban.
+ */
+unsigned auth_throttle_failures(struct auth_throttle *t,
+    const struct sockaddr *addr, uint64_t now_ms, uint64_t window_ms);
+
 /* Returns the number of entries in the table, banned or not. */
 size_t auth_throttle_count(const struct auth_throttle *t);
 

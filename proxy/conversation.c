@@ -431,24 +431,41 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 	const struct config_global *g = &s->server->config->global;
 	char user[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX)];
 	char authzid[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX)];
+	char mechanism[LOG_FIELD_SIZE(SMTP_FOLLOW_MECHANISM_MAX)];
 	char key[64];
 	uint64_t now = uv_now(&s->server->loop);
 	const struct sockaddr *addr = (const struct sockaddr *)&s->client_addr;
+	unsigned failures;
+	bool banned;
 
 	if (ev->type == SMTP_FOLLOW_AUTH_SUCCEEDED) {
 		const char *z = smtp_follower_auth_authzid(s->follower);
 
 		session_log(s, CONFIG_LOG_INFO, "auth ok user=%s mechanism=%s%s%s",
 		    log_field(smtp_follower_auth_user(s->follower), user,
-		    sizeof(user)), smtp_follower_auth_mechanism(s->follower),
+		    sizeof(user)), log_field(smtp_follower_auth_mechanism(
+		    s->follower), mechanism, sizeof(mechanism)),
 		    z[0] != '\0' ? " authzid=" : "",
 		    z[0] != '\0' ? log_field(z, authzid, sizeof(authzid)) : "");
 		return;
 	}
-	session_log(s, CONFIG_LOG_WARNING, "auth failed failures=%u",
-	    smtp_follower_auth_failures(s->follower));
-	if (auth_throttle_failure(s->server->throttle, addr, now,
-	    g->auth_failures, g->auth_failure_window_ms, g->auth_ban_time_ms)) {
+	banned = auth_throttle_failure(s->server->throttle, addr, now,
+	    g->auth_failures, g->auth_failure_window_ms, g->auth_ban_time_ms);
+
+	/* The count a fail2ban filter or an operator compares with
+	 * auth_failures: this address's, or this session's when throttling
+	 * is off. */
+	if (banned)
+		failures = g->auth_failures;
+	else if (g->auth_failures > 0)
+		failures = auth_throttle_failures(s->server->throttle, addr, now,
+		    g->auth_failure_window_ms);
+	else
+		failures = smtp_follower_auth_failures(s->follower);
+	session_log(s, CONFIG_LOG_WARNING, "auth failed mechanism=%s "
+	    "failures=%u", log_field(smtp_follower_failed_mechanism(s->follower),
+	    mechanism, sizeof(mechanism)), failures);
+	if (banned) {
 		auth_throttle_key_format(addr, key, sizeof(key));
 		session_log(s, CONFIG_LOG_WARNING, "auth ban key=%s "
 		    "failures=%u window=%" PRIu64 "s ban=%" PRIu64 "s", key,

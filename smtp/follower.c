@@ -212,7 +212,7 @@ client_auth(struct smtp_follower *f, const char *arg, size_t len)
 	memset(a, 0, sizeof(*a));
 	f->auth_login_user_known = false;
 	while (i < len && !is_blank(arg[i])) {
-		if (i < FOLLOWER_MECHANISM_MAX)
+		if (i < SMTP_FOLLOW_MECHANISM_MAX)
 			a->mechanism[i] = ascii_upper(arg[i]);
 		i++;
 	}
@@ -515,6 +515,12 @@ const char *
 smtp_follower_auth_mechanism(const struct smtp_follower *f)
 {
 	return f->auth.mechanism;
+}
+
+const char *
+smtp_follower_failed_mechanism(const struct smtp_follower *f)
+{
+	return f->failed_mechanism;
 }
 
 unsigned

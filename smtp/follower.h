@@ -35,6 +35,9 @@
 /* Maximum length of a backend queue id kept, without its NUL. */
 #define SMTP_FOLLOW_QUEUE_ID_MAX 63
 
+/* Maximum length of a SASL mechanism name, without its NUL (RFC 4422 3.1). */
+#define SMTP_FOLLOW_MECHANISM_MAX 20
+
 /* Maximum length of a login name kept, without its NUL. */
 #define SMTP_FOLLOW_NAME_MAX 255
 
@@ -190,6 +193,9 @@ const char *smtp_follower_auth_authzid(const struct smtp_follower *f);
 
 /* Returns the SASL mechanism of the successful AUTH, upper case, or "". */
 const char *smtp_follower_auth_mechanism(const struct smtp_follower *f);
+
+/* Returns the SASL mechanism of the last AUTH that got 535, or "". */
+const char *smtp_follower_failed_mechanism(const struct smtp_follower *f);
 
 /* Returns the number of 535 replies to AUTH so far. */
 unsigned smtp_follower_auth_failures(const struct smtp_follower *f);

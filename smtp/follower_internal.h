@@ -15,8 +15,6 @@
  */
 #define FOLLOWER_PENDING_MAX 64
 
-/* Longest SASL mechanism name (RFC 4422 section 3.1). */
-#define FOLLOWER_MECHANISM_MAX 20
 
 /*
  * Bytes of "\r\n.\r\n" already matched when DATA content starts: the CRLF
@@ -43,7 +41,7 @@ struct pending {
 
 /* A name of the AUTH in progress or of the successful one. */
 struct auth_names {
-	char mechanism[FOLLOWER_MECHANISM_MAX + 1];
+	char mechanism[SMTP_FOLLOW_MECHANISM_MAX + 1];
 	char authzid[SMTP_AUTH_NAME_MAX + 1];
 	char authcid[SMTP_AUTH_NAME_MAX + 1];
 };
@@ -80,6 +78,7 @@ struct smtp_follower {
 	struct auth_names auth;		/* of the successful AUTH */
 	bool authenticated;
 	unsigned auth_failures;
+	char failed_mechanism[SMTP_FOLLOW_MECHANISM_MAX + 1]; /* of the last 535 */
 };
 
 /* Appends a command to the pending queue.  The caller checked for room. */

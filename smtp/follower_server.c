@@ -121,6 +121,8 @@ reply_auth(struct smtp_follower *f, int code)
 		f->authenticated = true;
 	} else if (code == 535) {
 		f->auth_failures++;
+		memcpy(f->failed_mechanism, f->auth_attempt.mechanism,
+		    sizeof(f->failed_mechanism));
 	}
 	explicit_bzero(&f->auth_attempt, sizeof(f->auth_attempt));
 

@@ -260,9 +260,31 @@ test_long_window_offsets(void)
 	auth_throttle_free(t);
 }
 
+static void
+test_failures_counted_in_window(void)
+{
+	struct auth_throttle *t = new_table();
+	struct sockaddr_storage s;
+	const struct sockaddr *a = parse_address("192.0.2.1", &s);
+
+	CHECK(auth_throttle_failures(t, a, 0, WINDOW_MS) == 0,
+	    "no failures for an unknown address");
+	record_failures(t, "192.0.2.1", 1, 1000);
+	record_failures(t, "192.0.2.1", 1, 2000);
+	CHECK(auth_throttle_failures(t, a, 2000, WINDOW_MS) == 2,
+	    "two failures in the window");
+	CHECK(auth_throttle_failures(t, a, 1000 + WINDOW_MS, WINDOW_MS) == 1,
+	    "the first failure left the window");
+	record_failures(t, "192.0.2.1", LIMIT - 2, 3000);
+	CHECK(auth_throttle_failures(t, a, 3000, WINDOW_MS) == 0,
+	    "a ban clears the count");
+	auth_throttle_free(t);
+}
+
 int
 main(void)
 {
+	test_failures_counted_in_window();
 	test_limit_within_window_bans();
 	test_limit_spread_over_window_no_ban();
 	test_ban_expires();

@@ -452,6 +452,11 @@ check_outcome(const struct follow_case *c)
 	    "%s: authenticated is %d", c->name, smtp_follower_authenticated(f));
 	CHECK(smtp_follower_auth_failures(f) == c->auth_failures,
 	    "%s: %u AUTH failures", c->name, smtp_follower_auth_failures(f));
+	/* Every case with failures fails with PLAIN last. */
+	CHECK(strcmp(smtp_follower_failed_mechanism(f),
+	    c->auth_failures > 0 ? "PLAIN" : "") == 0,
+	    "%s: failed mechanism \"%s\"", c->name,
+	    smtp_follower_failed_mechanism(f));
 
 	/* The follower's memory, not only its accessors, lacks the password. */
 	CHECK(memmem(f, malloc_usable_size(f), PASSWORD,

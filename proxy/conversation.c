@@ -53,6 +53,8 @@ static const char reply_starttls[] = "554 5.5.1 Error: TLS already active\r\n";
 static const char reply_auth_required[] =
     "530 5.7.0 Authentication required\r\n";
 static const char reply_line_too_long[] = "500 5.5.2 Line too long\r\n";
+static const char reply_ambiguous_end[] =
+    "554 5.5.2 Error: bare LF next to a \".\" line, message refused\r\n";
 
 /* One backend write being gathered. */
 struct batch {
@@ -354,6 +356,16 @@ follow_client(struct session *s)
 			session_log(s, CONFIG_LOG_INFO, "refused a command line "
 			    "longer than 512 bytes");
 			break;
+		case SMTP_FOLLOW_CONTENT_AMBIGUOUS:
+			/* The backend never sees the end of this message, so
+			 * closing it drops the message. */
+			free(b.side);
+			if (session_reply_tls(s, reply_ambiguous_end,
+			    sizeof(reply_ambiguous_end) - 1))
+				session_close(s, "bare_lf_dot", "a \".\" line "
+				    "next to a bare LF in DATA content (SMTP "
+				    "smuggling)");
+			return;
 		case SMTP_FOLLOW_WAIT:
 			s->client_waiting = true;
 			break;

@@ -363,12 +363,47 @@ data_end_step(unsigned matched, char c)
 
 	/*
 	 * Only a CR can start a new match, and no prefix of the end repeats.
-	 * NOTE: only CRLF.CRLF ends content here.  A backend that also ends it
-	 * at a bare LF ("\n.\n") would read the rest as commands that the
-	 * follower takes as content (SMTP smuggling), so the backend must
-	 * reject bare LF in content (Postfix: smtpd_forbid_bare_newline).
+	 * Only CRLF.CRLF ends content here; a "." line next to a bare LF is
+	 * caught by dot_line_step().
 	 */
 	return c == '\r' ? 1 : 0;
+}
+
+/*
+ * Advances the search for a "." line with a bare LF before or after it by
+ * one content byte, and returns true when such a line is complete.  Postfix
+ * (without smtpd_forbid_bare_newline) and other servers take a bare LF for a
+ * line end, so for them that line ends the message, and the bytes after it
+ * are commands that the follower would take for content.
+ */
+static bool
+dot_line_step(struct smtp_follower *f, char c)
+{
+	bool after_cr = f->content_cr;
+
+	f->content_cr = c == '\r';
+	if (c == '\n') {
+		switch (f->dot_line) {
+		case DOT_AFTER_CRLF:
+		case DOT_AFTER_LF:
+		case DOT_CR_AFTER_LF:
+			return true;
+		default:
+			f->dot_line = after_cr ? DOT_START_CRLF : DOT_START_LF;
+			return false;
+		}
+	}
+	if (c == '.' && f->dot_line == DOT_START_CRLF)
+		f->dot_line = DOT_AFTER_CRLF;
+	else if (c == '.' && f->dot_line == DOT_START_LF)
+		f->dot_line = DOT_AFTER_LF;
+	else if (c == '\r' && f->dot_line == DOT_AFTER_CRLF)
+		f->dot_line = DOT_CR_AFTER_CRLF;
+	else if (c == '\r' && f->dot_line == DOT_AFTER_LF)
+		f->dot_line = DOT_CR_AFTER_LF;
+	else
+		f->dot_line = DOT_MID_LINE;
+	return false;
 }
 
 static size_t
@@ -377,8 +412,13 @@ client_data_content(struct smtp_follower *f, const char *data, size_t len,
 {
 	for (size_t i = 0; i < len; i++) {
 		f->dot_match = data_end_step(f->dot_match, data[i]);
-		if (f->dot_match < DATA_END_LEN)
-			continue;
+		if (f->dot_match < DATA_END_LEN) {
+			if (!dot_line_step(f, data[i]))
+				continue;
+			f->client_state = CLIENT_DISCARD_ALL;
+			ev->type = SMTP_FOLLOW_CONTENT_AMBIGUOUS;
+			return i + 1;
+		}
 
 		/* The CRLF before the "." belongs to the content's last line. */
 		f->content_size += i + 1;
@@ -438,6 +478,8 @@ smtp_follower_client(struct smtp_follower *f, const char *data, size_t len,
 		return 0;
 
 	switch (f->client_state) {
+	case CLIENT_DISCARD_ALL:
+		return len;
 	case CLIENT_DATA_CONTENT:
 		return client_data_content(f, data, len, ev);
 	case CLIENT_BDAT_CONTENT:

@@ -89,6 +89,13 @@ enum smtp_follow_event_type {
 				 * SMTP_CMD_AUTH_RESPONSE during AUTH, where
 				 * the backend still waits for the response,
 				 * so close the session */
+	SMTP_FOLLOW_CONTENT_AMBIGUOUS, /* DATA content holds a line of only
+				 * "." with a bare LF before or after it,
+				 * which some backends take for the end of
+				 * the message (SMTP smuggling).  The consumed
+				 * bytes must not be forwarded, and the follower
+				 * drops the rest of the client's bytes: refuse
+				 * the message and close the session */
 	SMTP_FOLLOW_WAIT,	/* nothing consumed: the next bytes cannot be
 				 * read before the backend's reply to DATA,
 				 * AUTH or a SASL response, or 64 commands wait

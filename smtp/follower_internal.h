@@ -22,6 +22,21 @@
  */
 #define FOLLOWER_DATA_END_AT_START 2
 
+/*
+ * Where DATA content is relative to a line that holds only ".", for the
+ * lines that end content for a backend that also takes a bare LF as a line
+ * end but not for the follower.
+ */
+enum dot_line {
+	DOT_MID_LINE,
+	DOT_START_CRLF,		/* at a line start after CRLF */
+	DOT_START_LF,		/* at a line start after a bare LF */
+	DOT_AFTER_CRLF,		/* "." at a line start after CRLF */
+	DOT_AFTER_LF,		/* "." at a line start after a bare LF */
+	DOT_CR_AFTER_CRLF,	/* ".\r" after CRLF: "\n" ends content */
+	DOT_CR_AFTER_LF,	/* ".\r" after a bare LF */
+};
+
 /* The client side's position in the byte stream. */
 enum client_state {
 	CLIENT_COMMANDS,	/* reading command lines */
@@ -30,6 +45,7 @@ enum client_state {
 	CLIENT_DATA_CONTENT,	/* after 354, until "\r\n.\r\n" */
 	CLIENT_BDAT_CONTENT,	/* the counted bytes of a BDAT chunk */
 	CLIENT_DISCARD_LINE,	/* dropping an over-long line up to its LF */
+	CLIENT_DISCARD_ALL,	/* after SMTP_FOLLOW_CONTENT_AMBIGUOUS */
 };
 
 /* A command, or the end of a message, that waits for its reply. */
@@ -53,6 +69,8 @@ struct smtp_follower {
 	size_t client_line_len;
 	bool client_line_complete; /* handed out in an event: wipe it next */
 	unsigned dot_match;	/* bytes of "\r\n.\r\n" matched in content */
+	enum dot_line dot_line;
+	bool content_cr;	/* the last content byte was CR */
 	uint64_t content_size;	/* content bytes of the current message */
 	uint64_t bdat_remaining;
 	bool bdat_last;

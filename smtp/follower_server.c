@@ -187,6 +187,8 @@ reply_final(struct smtp_follower *f, const struct pending *p, int code,
 		if (code == 354) {
 			f->client_state = CLIENT_DATA_CONTENT;
 			f->dot_match = FOLLOWER_DATA_END_AT_START;
+			f->dot_line = DOT_START_CRLF;
+			f->content_cr = false;
 			f->content_size = 0;
 		} else {
 			f->client_state = CLIENT_COMMANDS;

@@ -29,7 +29,7 @@
 #define BODY "Subject: lines that look like commands\r\n\r\n" \
 	"QUIT\r\nRSET\r\n..\r\n.x\r\nEHLO x\r\nSTARTTLS\r\n" \
 	"AUTH PLAIN " PLAIN_ALICE "\r\nMAIL FROM:<eve@example.org>\r\n" \
-	"a bare LF dot\n.\nis content\r\n"
+	"a bare LF\nin a line\n..\nis content\r\n"
 
 /* BDAT content with NUL, a lone "." line and a command inside. */
 #define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -279,6 +279,9 @@ event_take(struct run *r, const struct smtp_follow_event *ev,
 	case SMTP_FOLLOW_LINE_TOO_LONG:
 		event_add(r, "too-long");
 		break;
+	case SMTP_FOLLOW_CONTENT_AMBIGUOUS:
+		event_add(r, "ambiguous");
+		break;
 	case SMTP_FOLLOW_REPLY_LINE:
 	case SMTP_FOLLOW_REPLY:
 	case SMTP_FOLLOW_AUTH_SUCCEEDED:
@@ -498,6 +501,53 @@ check_data_waits_for_354(void)
 	smtp_follower_free(f);
 }
 
+/*
+ * A "." line with a bare LF before or after it ends the message for a backend
+ * that takes a bare LF for a line end, so the follower reports it instead of
+ * passing it on as content.
+ */
+struct dot_case {
+	const char *name;
+	const char *content;
+	bool ambiguous;
+};
+
+static const struct dot_case dot_cases[] = {
+	{ "bare LF on both sides", "a\n.\nMAIL FROM:<x@y>\r\n", true },
+	{ "bare LF before", "a\n.\r\nMAIL FROM:<x@y>\r\n", true },
+	{ "bare LF after", "a\r\n.\nMAIL FROM:<x@y>\r\n", true },
+	{ "at the start, bare LF after", ".\nMAIL FROM:<x@y>\r\n", true },
+	{ "dot-stuffed after bare LF", "a\n..\nb\r\n", false },
+	{ "dot inside a line", "a.\n.b\nc\r\n", false },
+	{ "dot and CR CR LF", "a\r\n.\r\r\nb\r\n", false },
+	{ "bare LF without a dot line", "a\nb\n\nc\r\n", false },
+};
+
+static void
+check_dot_line(const struct dot_case *c)
+{
+	struct smtp_follower *f = smtp_follower_new(false);
+	struct smtp_follow_event ev;
+	size_t off = 0, len = strlen(c->content);
+	bool ambiguous = false;
+
+	smtp_follower_client(f, BYTES("DATA\r\n"), &ev);
+	smtp_follower_server(f, BYTES("354 Go\r\n"), &ev);
+	while (off < len) {
+		off += smtp_follower_client(f, c->content + off, len - off, &ev);
+		if (ev.type == SMTP_FOLLOW_CONTENT_AMBIGUOUS)
+			ambiguous = true;
+	}
+	CHECK(ambiguous == c->ambiguous, "%s: %s", c->name,
+	    c->ambiguous ? "reported" : "content");
+	if (c->ambiguous) {
+		CHECK(smtp_follower_client(f, BYTES("QUIT\r\n"), &ev) == 6,
+		    "%s: later bytes are consumed", c->name);
+		CHECK(ev.type == SMTP_FOLLOW_NONE, "%s: and dropped", c->name);
+	}
+	smtp_follower_free(f);
+}
+
 /* A refused XCLIENT expects no reply, so the next reply is matched to NOOP. */
 static void
 check_refused_command(void)
@@ -621,6 +671,8 @@ main(void)
 		check_outcome(&cases[i]);
 	}
 	check_data_waits_for_354();
+	for (size_t i = 0; i < sizeof(dot_cases) / sizeof(dot_cases[0]); i++)
+		check_dot_line(&dot_cases[i]);
 	check_refused_command();
 	check_pending_limit();
 	check_line_length_limit();

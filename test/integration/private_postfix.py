@@ -337,6 +337,9 @@ virtual_gid_maps = static:{mailbox_gid}
 virtual_minimum_uid = 1
 
 smtpd_banner = $myhostname ESMTP $mail_name
+# As the README's backend lines: reject a bare LF from every client.
+smtpd_forbid_bare_newline = yes
+smtpd_forbid_bare_newline_exclusions =
 smtpd_tls_security_level = none
 smtpd_tls_auth_only = no
 smtpd_sasl_auth_enable = yes

@@ -1,11 +1,10 @@
 /*
  * The SMTP conversation after TLS: the relay passes every byte through the
- * follower (smtp/follower.h), which tells commands from message content in
- * both directions.  On that knowledge subtls refuses what must not reach the
+ * follower (smtp/follower.h), which separates commands from message content
+ * in both directions.  With that, subtls rejects what must not reach the
  * backend (XCLIENT, XFORWARD, STARTTLS, MAIL before AUTH), removes what must
- * not reach the client from EHLO replies, tells the backend the client's
- * identity with XCLIENT, adds the trace header, and logs AUTH outcomes and
- * accepted messages.
+ * not reach the client from EHLO replies, sends the client's identity with
+ * XCLIENT, adds the trace header, and logs AUTH outcomes and messages.
  *
  * Content is never copied: a backend write refers to the slices of the
  * decrypted client buffer, and the client buffer is reused only once that
@@ -39,7 +38,7 @@
 #define BATCH_BUFS 16
 #define BATCH_SIDE (8 * SMTP_FOLLOW_LINE_MAX + SMTP_TRACE_HEADER_MAX)
 
-/* What one more event may add: a BDAT line rewritten, with the trace header. */
+/* Most bytes one event adds: a rewritten BDAT line and the trace header. */
 #define BATCH_EVENT_MAX (SMTP_FOLLOW_LINE_MAX + 32 + SMTP_TRACE_HEADER_MAX)
 
 /* The keywords every EHLO reply loses, before discard_ehlo_keywords. */
@@ -209,7 +208,7 @@ refuse(struct session *s, const char *reply, enum config_log_level level,
 	session_log(s, level, "refused %s", why);
 }
 
-/* Sends a held refusal once the backend has answered everything before it. */
+/* Sends a held refusal once the backend has replied to every earlier command. */
 static bool
 release_refusal(struct session *s)
 {
@@ -246,7 +245,7 @@ send_xclient(struct session *s)
 	session_write_backend(s, line, n);
 }
 
-/* XCLIENT goes out once the backend has answered all but the held command. */
+/* Sends XCLIENT once only the held command waits for a reply. */
 static void
 xclient_maybe_send(struct session *s)
 {
@@ -291,8 +290,8 @@ client_command(struct session *s, struct batch *b,
 	}
 
 	if (s->xclient == XCLIENT_BEFORE) {
-		/* Postfix answers XCLIENT with a new greeting and rejects
-		 * commands pipelined after it: the command waits. */
+		/* Postfix replies to XCLIENT with a new greeting and rejects
+		 * commands pipelined after it, so the command waits. */
 		s->xclient_held = malloc(ev->line_len);
 		if (s->xclient_held == NULL) {
 			session_close(s, "out_of_memory", NULL);
@@ -303,10 +302,9 @@ client_command(struct session *s, struct batch *b,
 		s->xclient = XCLIENT_HELD;
 		return true;
 	}
-	if (ev->command == SMTP_CMD_BDAT && s->trace_due)
-		return bdat_with_trace(s, b, ev->line, ev->line_len) ||
-		    (session_close(s, "out_of_memory", NULL), false);
-	if (!batch_copy(b, ev->line, ev->line_len)) {
+	if (ev->command == SMTP_CMD_BDAT && s->trace_due
+	    ? !bdat_with_trace(s, b, ev->line, ev->line_len)
+	    : !batch_copy(b, ev->line, ev->line_len)) {
 		session_close(s, "out_of_memory", NULL);
 		return false;
 	}
@@ -357,8 +355,8 @@ follow_client(struct session *s)
 			    "longer than 512 bytes");
 			break;
 		case SMTP_FOLLOW_CONTENT_AMBIGUOUS:
-			/* The backend never sees the end of this message, so
-			 * closing it drops the message. */
+			/* The backend never receives the end of this message,
+			 * so closing the connection drops the message. */
 			free(b.side);
 			if (session_reply_tls(s, reply_ambiguous_end,
 			    sizeof(reply_ambiguous_end) - 1))
@@ -440,7 +438,7 @@ conversation_from_client(struct session *s)
 static void
 log_auth(struct session *s, const struct smtp_follow_event *ev)
 {
-	const struct config_global *g = &s->server->config->global;
+	const struct config_global *global = &s->server->config->global;
 	char user[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX)];
 	char authzid[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX)];
 	char mechanism[LOG_FIELD_SIZE(SMTP_FOLLOW_MECHANISM_MAX)];
@@ -451,27 +449,28 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 	bool banned;
 
 	if (ev->type == SMTP_FOLLOW_AUTH_SUCCEEDED) {
-		const char *z = smtp_follower_auth_authzid(s->follower);
+		const char *given = smtp_follower_auth_authzid(s->follower);
 
 		session_log(s, CONFIG_LOG_INFO, "auth ok user=%s mechanism=%s%s%s",
 		    log_field(smtp_follower_auth_user(s->follower), user,
 		    sizeof(user)), log_field(smtp_follower_auth_mechanism(
 		    s->follower), mechanism, sizeof(mechanism)),
-		    z[0] != '\0' ? " authzid=" : "",
-		    z[0] != '\0' ? log_field(z, authzid, sizeof(authzid)) : "");
+		    given[0] != '\0' ? " authzid=" : "",
+		    given[0] != '\0' ? log_field(given, authzid,
+		    sizeof(authzid)) : "");
 		return;
 	}
 	banned = auth_throttle_failure(s->server->throttle, addr, now,
-	    g->auth_failures, g->auth_failure_window_ms, g->auth_ban_time_ms);
+	    global->auth_failures, global->auth_failure_window_ms, global->auth_ban_time_ms);
 
 	/* The count a fail2ban filter or an operator compares with
 	 * auth_failures: this address's, or this session's when throttling
 	 * is off. */
 	if (banned)
-		failures = g->auth_failures;
-	else if (g->auth_failures > 0)
+		failures = global->auth_failures;
+	else if (global->auth_failures > 0)
 		failures = auth_throttle_failures(s->server->throttle, addr, now,
-		    g->auth_failure_window_ms);
+		    global->auth_failure_window_ms);
 	else
 		failures = smtp_follower_auth_failures(s->follower);
 	session_log(s, CONFIG_LOG_WARNING, "auth failed mechanism=%s "
@@ -481,13 +480,13 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 		auth_throttle_key_format(addr, key, sizeof(key));
 		session_log(s, CONFIG_LOG_WARNING, "auth ban key=%s "
 		    "failures=%u window=%" PRIu64 "s ban=%" PRIu64 "s", key,
-		    g->auth_failures, g->auth_failure_window_ms / 1000,
-		    g->auth_ban_time_ms / 1000);
+		    global->auth_failures, global->auth_failure_window_ms / 1000,
+		    global->auth_ban_time_ms / 1000);
 	}
 }
 
 static void
-log_accepted(struct session *s, const struct smtp_follow_event *ev)
+log_message_outcome(struct session *s, const struct smtp_follow_event *ev)
 {
 	const struct smtp_follow_message *m = smtp_follower_message(s->follower);
 	char user[LOG_FIELD_SIZE(SMTP_FOLLOW_NAME_MAX)];
@@ -596,7 +595,7 @@ reply_done(struct session *s, const struct smtp_follow_event *ev)
 		break;
 	case SMTP_FOLLOW_MESSAGE_ACCEPTED:
 	case SMTP_FOLLOW_MESSAGE_REJECTED:
-		log_accepted(s, ev);
+		log_message_outcome(s, ev);
 		break;
 	case SMTP_FOLLOW_REPLY:
 		if (ev->command != SMTP_CMD_DATA || ev->code != 354 ||

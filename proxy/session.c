@@ -41,7 +41,7 @@ void
 session_log(const struct session *s, enum config_log_level level,
     const char *fmt, ...)
 {
-	char msg[768];
+	char msg[2048];
 	va_list ap;
 
 	if (!log_enabled(level))

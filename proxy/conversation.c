@@ -96,6 +96,14 @@ batch_has_room(const struct batch *b)
 	    BATCH_SIDE - b->side_len >= BATCH_EVENT_MAX;
 }
 
+/* Starts the reply_timeout of the backend's next reply from now. */
+static void
+reply_wait_start(struct session *s)
+{
+	s->reply_wait_ms = uv_now(&s->server->loop);
+	session_update_timer(s);
+}
+
 void
 conversation_start(struct session *s)
 {
@@ -108,6 +116,8 @@ conversation_start(struct session *s)
 	}
 	if (s->server->config->backend.identity == CONFIG_IDENTITY_XCLIENT)
 		s->xclient = XCLIENT_BEFORE;
+	/* On an implicit TLS listener the backend's greeting is awaited. */
+	reply_wait_start(s);
 }
 
 void
@@ -320,6 +330,7 @@ follow_client(struct session *s)
 {
 	struct batch b = { .count = 0 };
 	struct smtp_follow_event ev;
+	bool replies_awaited = smtp_follower_pending(s->follower) > 0;
 
 	while (s->client_off < s->client_len && !s->client_waiting &&
 	    s->refusal == NULL && s->xclient != XCLIENT_HELD &&
@@ -372,7 +383,11 @@ follow_client(struct session *s)
 		}
 	}
 	session_write_backend_bufs(s, b.bufs, b.count, b.side);
-	if (s->state != SESSION_CLOSING && release_refusal(s))
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (!replies_awaited && smtp_follower_pending(s->follower) > 0)
+		reply_wait_start(s);
+	if (release_refusal(s))
 		xclient_maybe_send(s);
 	return;
 fail:
@@ -575,6 +590,7 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 		return len;
 	}
 	s->xclient = XCLIENT_OFF;
+	reply_wait_start(s);
 	session_write_backend(s, s->xclient_held, s->xclient_held_len);
 	s->xclient_held = NULL;
 	s->xclient_held_len = 0;
@@ -660,6 +676,9 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 			continue;
 		if (!reply_done(s, &ev))
 			break;
+		/* The next reply gets reply_timeout of its own, and idle_timeout
+		 * applies again once none is awaited. */
+		reply_wait_start(s);
 		s->client_waiting = false;
 		if (s->refusal != NULL &&
 		    smtp_follower_pending(s->follower) == 0 &&

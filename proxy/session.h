@@ -58,6 +58,10 @@ struct session {
 	enum session_state state;
 	uint64_t started_ms;
 	uint64_t last_activity_ms;
+	uint64_t step_deadline_ms;	/* when the state's timeout expires;
+					 * unused while relaying */
+	uint64_t reply_wait_ms;		/* since when the backend's next reply
+					 * is awaited, while relaying */
 
 	uv_tcp_t client;
 	union {
@@ -87,6 +91,8 @@ struct session {
 	bool dialogue_paused;		/* replies are waiting to be written */
 	bool tls_established;
 	bool tls_failed;		/* no close_notify after a TLS error */
+	bool tls_input_seen;		/* the first byte of the handshake was
+					 * checked for plaintext */
 
 	uint64_t bytes_in;		/* plaintext, client to backend */
 	uint64_t bytes_out;		/* plaintext, backend to client */
@@ -132,8 +138,19 @@ __attribute__((format(printf, 3, 4)))
 void session_log(const struct session *s, enum config_log_level level,
     const char *fmt, ...);
 
-/* Arms the session timer for the current state's timeout. */
+/*
+ * Starts the current state's timeout from now.  A state has one deadline,
+ * however its bytes trickle in, so only a finished step calls this again.
+ */
 void session_arm_timer(struct session *s);
+
+/*
+ * Restarts the session timer for the earliest deadline: the state's
+ * timeout, max_session_time, and while relaying reply_timeout or
+ * idle_timeout.  Call it when a deadline may have moved earlier, such as
+ * when the wait for a backend reply starts or ends.
+ */
+void session_update_timer(struct session *s);
 
 /* Writes len bytes of buf (malloc'd; the session takes it) to one side. */
 void session_write_client(struct session *s, char *buf, size_t len);

@@ -47,6 +47,13 @@ smtp_reply_timeout(char *out, size_t cap, const char *hostname)
 	    " Error: timeout exceeded\r\n");
 }
 
+size_t
+smtp_reply_session_time_exceeded(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.4.2 ", hostname,
+	    " Error: maximum session time exceeded\r\n");
+}
+
 void
 smtp_reply_reader_init(struct smtp_reply_reader *r)
 {

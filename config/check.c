@@ -21,7 +21,7 @@ config_set_defaults(struct config *cfg)
 	cfg->global.command_timeout_ms = 5 * 60 * 1000;
 	cfg->global.idle_timeout_ms = 10 * 60 * 1000;
 	/* A message of Postfix's default message_size_limit (10 MB) takes
-	 * about 22 minutes at 64 kbit/s, so 1 h leaves room for slow links
+	 * about 21 minutes at 64 kbit/s, so 1 h leaves room for slow links
 	 * while a client that trickles valid commands cannot keep a session
 	 * for days. */
 	cfg->global.max_session_time_ms = 60 * 60 * 1000;

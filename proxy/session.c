@@ -305,7 +305,7 @@ reply_plaintext(struct session *s, const char *reply, size_t n)
 /*
  * Ends a session at max_session_time with 421: in plaintext before TLS,
  * encrypted after it, and none in the middle of the handshake.  A message
- * in transfer is lost, because the backend never sees its end, and the
+ * in transfer is lost, because the backend never receives its end, and the
  * client retries it after the 421.
  */
 static void

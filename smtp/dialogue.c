@@ -308,7 +308,7 @@ command_line_split(struct command_line *line, const char *text, size_t len)
 
 /*
  * Handles one complete line.  len excludes the LF and any CR before it, and
- * bare_lf tells whether that CR was missing.
+ * bare_lf is true when that CR was missing.
  */
 static enum smtp_step
 dialogue_command(struct smtp_dialogue *d, const char *text, size_t len,

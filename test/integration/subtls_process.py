@@ -73,6 +73,10 @@ class SubtlsConfig:
     proxy_tlvs: Optional[str] = None
     # require_auth of both listeners.
     require_auth: Optional[str] = None
+    # Time limits and pre-TLS parsing: None leaves subtls's default.
+    max_session_time: Optional[str] = None
+    pretls_bare_lf: Optional[str] = None
+    reply_timeout: Optional[str] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -88,7 +92,11 @@ class SubtlsConfig:
             ("auth_failures", self.auth_failures),
             ("auth_failure_window", self.auth_failure_window),
             ("auth_ban_time", self.auth_ban_time))
+        global_options = optional_lines(
+            ("max_session_time", self.max_session_time),
+            ("pretls_bare_lf", self.pretls_bare_lf))
         backend_options = optional_lines(
+            ("reply_timeout", self.reply_timeout),
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),
             ("trace_header", self.trace_header),
             ("trace_auth_user", self.trace_auth_user),
@@ -103,7 +111,7 @@ idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
 log = {self.log}
 log_level = {self.log_level}
-{auth_throttling}
+{global_options}{auth_throttling}
 [tls]
 {certificates}{policy}{self.tls_settings}
 {self.tls_lines}

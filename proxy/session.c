@@ -307,6 +307,8 @@ reply_plaintext(struct session *s, const char *reply, size_t n)
  * encrypted after it, and none in the middle of the handshake.  A message
  * in transfer is lost, because the backend never receives its end, and the
  * client retries it after the 421.
+ * NOTE: after TLS the 421 goes out at once, even in the middle of a
+ * multi-line backend reply that was partly relayed.
  */
 static void
 session_expire(struct session *s)

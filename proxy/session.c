@@ -27,6 +27,7 @@ struct write_request {
 	uv_write_t req;
 	struct session *session;
 	char *buf;
+	size_t wipe;		/* bytes of buf to wipe: it held a password */
 };
 
 static const char *const state_names[] = {
@@ -440,6 +441,8 @@ on_backend_written(uv_write_t *req, int status)
 	struct write_request *w = (struct write_request *)req;
 	struct session *s = w->session;
 
+	if (w->wipe > 0)
+		explicit_bzero(w->buf, w->wipe);
 	free(w->buf);
 	free(w);
 	s->backend_writes--;
@@ -455,7 +458,8 @@ on_backend_written(uv_write_t *req, int status)
 
 static void
 write_stream(struct session *s, uv_stream_t *stream, const uv_buf_t *bufs,
-    unsigned count, char *owned, unsigned *in_flight, uv_write_cb done)
+    unsigned count, char *owned, size_t wipe, unsigned *in_flight,
+    uv_write_cb done)
 {
 	struct write_request *w = malloc(sizeof(*w));
 	int rc;
@@ -467,8 +471,11 @@ write_stream(struct session *s, uv_stream_t *stream, const uv_buf_t *bufs,
 	}
 	w->session = s;
 	w->buf = owned;
+	w->wipe = wipe;
 	rc = uv_write(&w->req, stream, bufs, count, done);
 	if (rc != 0) {
+		if (wipe > 0)
+			explicit_bzero(owned, wipe);
 		free(owned);
 		free(w);
 		session_close(s, "write_failed", uv_strerror(rc));
@@ -486,7 +493,7 @@ session_write_client(struct session *s, char *buf, size_t len)
 		free(buf);
 		return;
 	}
-	write_stream(s, (uv_stream_t *)&s->client, &b, 1, buf,
+	write_stream(s, (uv_stream_t *)&s->client, &b, 1, buf, 0,
 	    &s->client_writes, on_client_written);
 }
 
@@ -495,18 +502,20 @@ session_write_backend(struct session *s, char *buf, size_t len)
 {
 	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
 
-	session_write_backend_bufs(s, &b, len > 0 ? 1 : 0, buf);
+	session_write_backend_bufs(s, &b, len > 0 ? 1 : 0, buf, 0);
 }
 
 void
 session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
-    unsigned count, char *owned)
+    unsigned count, char *owned, size_t wipe)
 {
 	if (count == 0 || !s->backend_open) {
+		if (wipe > 0)
+			explicit_bzero(owned, wipe);
 		free(owned);
 		return;
 	}
-	write_stream(s, &s->backend.stream, bufs, count, owned,
+	write_stream(s, &s->backend.stream, bufs, count, owned, wipe,
 	    &s->backend_writes, on_backend_written);
 }
 

@@ -158,11 +158,12 @@ void session_write_backend(struct session *s, char *buf, size_t len);
 
 /*
  * Writes count buffers to the backend in one request and frees owned (NULL
- * allowed) once written.  The buffers that owned does not hold must stay
- * valid until the write is done: relay_backend_write_done() says when.
+ * allowed) once written, after wiping its first wipe bytes.  The buffers
+ * that owned does not hold must stay valid until the write is done:
+ * relay_backend_write_done() is called then.
  */
 void session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
-    unsigned count, char *owned);
+    unsigned count, char *owned, size_t wipe);
 
 /* Sends the TLS engine's pending ciphertext.  False if the session closed. */
 bool session_flush_tls(struct session *s);

@@ -22,7 +22,9 @@ static const struct error_case cases[] = {
 	  "@FILE@:3: unknown key \"timeout\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
-	  "auth_ban_time)\n" },
+	  "auth_ban_time, max_sessions, max_sessions_per_client, "
+	  "connection_rate_per_client, max_handshakes_in_progress, "
+	  "max_errors)\n" },
 
 	{ "key in another section",
 	  CONFIG_TEST_TLS
@@ -153,7 +155,9 @@ static const struct error_case cases[] = {
 	  "@FILE@:2: unknown key \"colour\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
-	  "auth_ban_time)\n"
+	  "auth_ban_time, max_sessions, max_sessions_per_client, "
+	  "connection_rate_per_client, max_handshakes_in_progress, "
+	  "max_errors)\n"
 	  "@FILE@:7: indented line contains '=' (allowed: a new key starts at "
 	  "the beginning of the line; an indented line only continues the "
 	  "list of the key above it)\n"

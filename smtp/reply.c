@@ -47,6 +47,20 @@ smtp_reply_timeout(char *out, size_t cap, const char *hostname)
 	    " Error: timeout exceeded\r\n");
 }
 
+size_t
+smtp_reply_too_many_connections(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.7.0 ", hostname,
+	    " Too many connections, try again later\r\n");
+}
+
+size_t
+smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.7.0 ", hostname,
+	    " Too many TLS handshakes in progress, try again later\r\n");
+}
+
 void
 smtp_reply_reader_init(struct smtp_reply_reader *r)
 {

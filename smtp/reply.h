@@ -33,6 +33,21 @@ size_t smtp_reply_backend_unavailable(char *out, size_t cap,
  */
 size_t smtp_reply_timeout(char *out, size_t cap, const char *hostname);
 
+/*
+ * Formats "421 4.7.0 <hostname> Too many connections, try again later\r\n",
+ * sent before TLS to a client over a connection limit.  Returns the length,
+ * or 0.
+ */
+size_t smtp_reply_too_many_connections(char *out, size_t cap,
+    const char *hostname);
+
+/*
+ * Formats "421 4.7.0 <hostname> Too many TLS handshakes in progress, try
+ * again later\r\n", the reply to a STARTTLS that waited for a handshake
+ * slot until the handshake timeout.  Returns the length, or 0.
+ */
+size_t smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname);
+
 /* Longest reply line the reader accepts, CRLF included (RFC 5321: 512). */
 #define SMTP_REPLY_LINE_MAX 512
 

@@ -73,6 +73,12 @@ class SubtlsConfig:
     proxy_tlvs: Optional[str] = None
     # require_auth of both listeners.
     require_auth: Optional[str] = None
+    # Connection limits of [global]; None leaves subtls's default.
+    max_sessions: Optional[str] = None
+    max_sessions_per_client: Optional[str] = None
+    connection_rate_per_client: Optional[str] = None
+    max_handshakes_in_progress: Optional[str] = None
+    max_errors: Optional[str] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -88,6 +94,12 @@ class SubtlsConfig:
             ("auth_failures", self.auth_failures),
             ("auth_failure_window", self.auth_failure_window),
             ("auth_ban_time", self.auth_ban_time))
+        limits = optional_lines(
+            ("max_sessions", self.max_sessions),
+            ("max_sessions_per_client", self.max_sessions_per_client),
+            ("connection_rate_per_client", self.connection_rate_per_client),
+            ("max_handshakes_in_progress", self.max_handshakes_in_progress),
+            ("max_errors", self.max_errors))
         backend_options = optional_lines(
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),
             ("trace_header", self.trace_header),
@@ -103,7 +115,7 @@ idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
 log = {self.log}
 log_level = {self.log_level}
-{auth_throttling}
+{auth_throttling}{limits}
 [tls]
 {certificates}{policy}{self.tls_settings}
 {self.tls_lines}

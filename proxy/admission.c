@@ -28,6 +28,7 @@ static const char *const limit_names[LIMIT_COUNT] = {
 	[LIMIT_MAX_SESSIONS_PER_CLIENT] = "max_sessions_per_client",
 	[LIMIT_CONNECTION_RATE] = "connection_rate_per_client",
 	[LIMIT_MAX_HANDSHAKES] = "max_handshakes_in_progress",
+	[LIMIT_MAX_HANDSHAKES_HELD] = "max_handshakes_in_progress",
 	[LIMIT_MAX_ERRORS] = "max_errors",
 	[LIMIT_OPEN_FILES] = "open_files",
 };
@@ -193,7 +194,7 @@ admission_hold_starttls(struct session *s)
 	srv->held_last = s;
 	s->held = true;
 
-	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES, &suppressed))
+	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES_HELD, &suppressed))
 		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
 		    "limit=max_handshakes_in_progress value=%u "
 		    "action=starttls_held suppressed=%u",

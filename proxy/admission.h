@@ -17,7 +17,8 @@ enum limit_id {
 	LIMIT_MAX_SESSIONS,
 	LIMIT_MAX_SESSIONS_PER_CLIENT,
 	LIMIT_CONNECTION_RATE,
-	LIMIT_MAX_HANDSHAKES,
+	LIMIT_MAX_HANDSHAKES,		/* accepting paused */
+	LIMIT_MAX_HANDSHAKES_HELD,	/* a STARTTLS held */
 	LIMIT_MAX_ERRORS,
 	LIMIT_OPEN_FILES,
 	LIMIT_COUNT,
@@ -32,7 +33,9 @@ struct limit_warning {
 
 /*
  * Returns whether the warning line of limit may be written now, which is
- * when none was written in the last second.  When it may, *suppressed is
+ * when none was written in the last second.  A limit that acts in two ways
+ * (max_handshakes_in_progress) has an id for each, so that one action's
+ * lines do not hide the other's.  When it may, *suppressed is
  * set to the lines of that limit left out since the previous one, and the
  * caller writes the line with suppressed=N.  When it may not, the line
  * counts as suppressed.

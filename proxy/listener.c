@@ -53,8 +53,12 @@ log_accept_error(struct listener_socket *ls, int error)
  * stay in the backlog and the socket would poll readable again at once,
  * so the loop would spin.  When no spare is left, the socket pauses until
  * a session ends and frees descriptors.
+ *
+ * Linux's accept() takes a descriptor number before it looks at the
+ * backlog, so EMFILE also comes when no connection waits.  Returns false
+ * when nothing was shed and accepting should stop.
  */
-static void
+static bool
 shed_connection(struct listener_socket *ls, int error)
 {
 	struct listener *l = ls->listener;
@@ -65,7 +69,7 @@ shed_connection(struct listener_socket *ls, int error)
 	const char *action = "closed";
 	struct rlimit files = { 0, 0 };
 	unsigned suppressed;
-	int fd = -1;
+	int fd = -1, accept_error = 0;
 
 	if (srv->spare_fd >= 0) {
 		close(srv->spare_fd);
@@ -75,23 +79,28 @@ shed_connection(struct listener_socket *ls, int error)
 		if (fd >= 0) {
 			close(fd);
 			session_format_address(&peer, client, sizeof(client));
-		}
+		} else
+			accept_error = errno;
 		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (srv->spare_fd < 0) {
 		ls->paused_for_descriptors = true;
 		listener_socket_update(ls);
 		action = "accept_paused";
+	} else if (fd < 0) {
+		/* EAGAIN: no connection waits; ECONNABORTED: it left. */
+		return accept_error == ECONNABORTED || accept_error == EINTR;
 	}
 
 	if (!admission_warning_due(srv, LIMIT_OPEN_FILES, &suppressed))
-		return;
+		return fd >= 0;
 	(void)getrlimit(RLIMIT_NOFILE, &files);
 	log_message(CONFIG_LOG_WARNING, l->ident, "limit reached listener=%s "
 	    "address=%s client=%s limit=open_files value=%llu action=%s "
 	    "error=\"%s\" suppressed=%u", l->config->name, ls->address->text,
 	    client, (unsigned long long)files.rlim_cur, action,
 	    strerror(error), suppressed);
+	return fd >= 0;
 }
 
 /* Pauses an implicit TLS socket while every handshake slot is taken: the
@@ -151,7 +160,8 @@ on_readable(uv_poll_t *handle, int status, int events)
 			continue;
 		case EMFILE:
 		case ENFILE:
-			shed_connection(ls, errno);
+			if (!shed_connection(ls, errno))
+				return;
 			continue;
 		default:
 			log_accept_error(ls, errno);

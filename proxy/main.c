@@ -100,7 +100,7 @@ drop_privileges(const struct config_global *g)
 
 /* Descriptors that are not sessions': listening sockets, the log, the
  * event loop's own, the spare.  An estimate with room to spare. */
-#define RESERVED_DESCRIPTORS 64
+#define RESERVED_DESCRIPTORS 32
 
 /*
  * Raises the open-file limit to its hard maximum, because each session

@@ -7,7 +7,7 @@
  * decrease from one call to the next (uv_now() does not).  It uses no libuv,
  * so unit tests cover every rule below.
  *
- * The connection rate is a token bucket per key that holds at most rate
+ * The connection rate is a token bucket per key that contains at most rate
  * tokens and refills at rate tokens per minute, so a client may open rate
  * connections at once and then one every 60 / rate seconds.  Each connection
  * takes one token.

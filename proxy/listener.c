@@ -88,7 +88,8 @@ shed_connection(struct listener_socket *ls, int error)
 		listener_socket_update(ls);
 		action = "accept_paused";
 	} else if (fd < 0) {
-		/* EAGAIN: no connection waits; ECONNABORTED: it left. */
+		/* No connection waits (EAGAIN), unless the one that did
+		 * has just left (ECONNABORTED). */
 		return accept_error == ECONNABORTED || accept_error == EINTR;
 	}
 
@@ -103,10 +104,15 @@ shed_connection(struct listener_socket *ls, int error)
 	return fd >= 0;
 }
 
-/* Pauses an implicit TLS socket while every handshake slot is taken: the
- * connections wait in the kernel's backlog, not in subtls. */
+/*
+ * Returns whether ls must wait for a handshake slot before it accepts: an
+ * implicit TLS socket while every slot is taken.  The connections then wait
+ * in the kernel's backlog, not in subtls.  waiting says that a connection is
+ * known to wait (the socket polled readable), which is when the socket
+ * pauses and the limit is logged.  Otherwise the next poll tells.
+ */
 static bool
-pause_for_handshakes(struct listener_socket *ls)
+must_wait_for_handshake(struct listener_socket *ls, bool waiting)
 {
 	struct listener *l = ls->listener;
 	struct server *srv = l->server;
@@ -115,6 +121,9 @@ pause_for_handshakes(struct listener_socket *ls)
 	if (l->config->mode != CONFIG_MODE_IMPLICIT ||
 	    admission_handshake_slot_free(srv))
 		return false;
+	if (!waiting)
+		return true;
+
 	ls->paused_for_handshakes = true;
 	listener_socket_update(ls);
 	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES, &suppressed))
@@ -139,7 +148,7 @@ on_readable(uv_poll_t *handle, int status, int events)
 		return;
 	}
 	for (int i = 0; i < ACCEPT_BATCH && ls->polling; i++) {
-		if (pause_for_handshakes(ls))
+		if (must_wait_for_handshake(ls, i == 0))
 			return;
 		fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {

@@ -3,7 +3,7 @@
 subtls runs with RLIMIT_NOFILE 64 (prlimit), so idle STARTTLS sessions use
 up its descriptors.  At the limit each new connection is accepted and
 closed at once (shed) instead of waiting without a reply, and a warning
-line with limit=open_files says so, at most once a second.  Once the idle
+line with limit=open_files reports it, at most once a second.  Once the idle
 sessions close, a new client from another address delivers through Postfix.
 """
 

@@ -2,7 +2,7 @@
 
 With max_errors = 3, three commands that need TLS get 530, and the next
 command gets "421 4.7.0 ... Error: too many errors" and a close.  The limit
-writes its warning line and the close line says reason=too_many_errors.
+writes its warning line and the close line has reason=too_many_errors.
 """
 
 from limit_checks import limit_lines

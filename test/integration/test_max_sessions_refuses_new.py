@@ -3,7 +3,7 @@
 With max_sessions = 3 and three idle sessions from two addresses, a
 session from a third address gets "421 4.7.0 ... Too many connections" on
 the STARTTLS listener and is closed without a handshake on the implicit TLS
-listener; its close line says reason=too_many_sessions.  Once one idle
+listener; its close line has reason=too_many_sessions.  Once one idle
 session ends, a client delivers through Postfix again.
 """
 

@@ -20,6 +20,12 @@ config_set_defaults(struct config *cfg)
 	cfg->global.handshake_timeout_ms = 30 * 1000;
 	cfg->global.command_timeout_ms = 5 * 60 * 1000;
 	cfg->global.idle_timeout_ms = 10 * 60 * 1000;
+	/* A message of Postfix's default message_size_limit (10 MB) takes
+	 * about 21 minutes at 64 kbit/s, so 1 h leaves room for slow links
+	 * while a client that trickles valid commands cannot keep a session
+	 * for days. */
+	cfg->global.max_session_time_ms = 60 * 60 * 1000;
+	cfg->global.pretls_bare_lf = CONFIG_BARE_LF_ACCEPT;
 	cfg->global.drain_timeout_ms = 60 * 1000;
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
@@ -41,6 +47,11 @@ config_set_defaults(struct config *cfg)
 	cfg->tls.policy.prefer_server_ciphers = 1;
 	cfg->backend.identity = CONFIG_IDENTITY_PROXY_V2;
 	cfg->backend.connect_timeout_ms = 10 * 1000;
+	/* RFC 5321 section 4.5.3.2.6: a client waits 10 minutes for the
+	 * reply to the end of a message.  A shorter limit could cut a message
+	 * that the backend then queues, and the client's retry would deliver
+	 * it twice. */
+	cfg->backend.reply_timeout_ms = 10 * 60 * 1000;
 	/* An empty list; config_load() reports a failed allocation. */
 	cfg->backend.discard_ehlo_keywords = calloc(1, sizeof(char *));
 }

@@ -46,6 +46,7 @@
  *                 only once in the file; "*:port" is rejected because
  *                 servers differ on whether it includes IPv6
  *   auth_failures  a whole number from 0 to 100
+ *   pretls_bare_lf  accept or reject
  *   max_sessions, max_sessions_per_client, max_handshakes_in_progress
  *                 a whole number up to 60000; only max_sessions cannot be
  *                 0, which turns the others off
@@ -76,6 +77,13 @@ struct config_position {
 
 enum config_log_target { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG };
 
+/* What the pre-TLS dialogue does with a command line that ends in a bare
+ * LF. */
+enum config_bare_lf {
+	CONFIG_BARE_LF_ACCEPT,		/* a line end, as in Postfix */
+	CONFIG_BARE_LF_REJECT,		/* 500, counted as an error */
+};
+
 enum config_log_level {
 	CONFIG_LOG_ERROR,
 	CONFIG_LOG_WARNING,
@@ -90,6 +98,8 @@ struct config_global {
 	uint64_t handshake_timeout_ms;	/* default 30 s */
 	uint64_t command_timeout_ms;	/* default 5 min */
 	uint64_t idle_timeout_ms;	/* default 10 min */
+	uint64_t max_session_time_ms;	/* default 1 h, from accept */
+	enum config_bare_lf pretls_bare_lf;	/* default accept */
 	uint64_t drain_timeout_ms;	/* default 60 s */
 	enum config_log_target log;	/* default stderr */
 	enum config_log_level log_level; /* default info */
@@ -237,6 +247,7 @@ struct config_backend {
 	socklen_t tcp_len;
 	enum config_identity identity;	/* default proxy-v2 */
 	uint64_t connect_timeout_ms;	/* default 10 s */
+	uint64_t reply_timeout_ms;	/* default 10 min, per backend reply */
 	bool proxy_tlvs;		/* TLS facts as PROXY v2 TLVs; default
 					 * no, only with identity proxy-v2 */
 	char **discard_ehlo_keywords;	/* upper case, NULL-terminated, never

@@ -732,6 +732,12 @@ static const struct config_choice verify_client_modes[] = {
 	{ NULL, 0 },
 };
 
+static const struct config_choice bare_lf_actions[] = {
+	{ "accept", CONFIG_BARE_LF_ACCEPT },
+	{ "reject", CONFIG_BARE_LF_REJECT },
+	{ NULL, 0 },
+};
+
 static const struct config_choice profile_names[] = {
 	{ "modern", CONFIG_PROFILE_MODERN },
 	{ "intermediate", CONFIG_PROFILE_INTERMEDIATE },
@@ -788,6 +794,12 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_GLOBAL, "idle_timeout", false, DURATION,
 	  set_duration, GLOBAL(idle_timeout_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "max_session_time", false, DURATION,
+	  set_duration, GLOBAL(max_session_time_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "pretls_bare_lf", false, "accept, reject",
+	  set_choice, GLOBAL(pretls_bare_lf), CONFIG_NO_POSITION,
+	  bare_lf_actions, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "drain_timeout", false, DURATION,
 	  set_duration, GLOBAL(drain_timeout_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
@@ -903,6 +915,9 @@ const struct config_key config_keys[] = {
 	  NULL, false },
 	{ CONFIG_SECTION_BACKEND, "connect_timeout", false, DURATION,
 	  set_duration, BACKEND(connect_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_BACKEND, "reply_timeout", false, DURATION,
+	  set_duration, BACKEND(reply_timeout_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
 	{ CONFIG_SECTION_BACKEND, "proxy_tlvs", false,
 	  "yes, no; yes only with identity = proxy-v2",

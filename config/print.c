@@ -191,6 +191,10 @@ config_print(const struct config *cfg, FILE *out)
 	print_duration(out, "handshake_timeout", global->handshake_timeout_ms);
 	print_duration(out, "command_timeout", global->command_timeout_ms);
 	print_duration(out, "idle_timeout", global->idle_timeout_ms);
+	print_duration(out, "max_session_time", global->max_session_time_ms);
+	fprintf(out, "pretls_bare_lf = %s\n",
+	    global->pretls_bare_lf == CONFIG_BARE_LF_REJECT ? "reject" :
+	    "accept");
 	print_duration(out, "drain_timeout", global->drain_timeout_ms);
 	fprintf(out, "log = %s\n", log_target_name(global->log));
 	fprintf(out, "log_level = %s\n", log_level_name(global->log_level));
@@ -234,6 +238,7 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "identity = %s\n",
 	    config_identity_name(backend->identity));
 	print_duration(out, "connect_timeout", backend->connect_timeout_ms);
+	print_duration(out, "reply_timeout", backend->reply_timeout_ms);
 	print_yes_no(out, "proxy_tlvs", backend->proxy_tlvs);
 	print_word_list(out, "discard_ehlo_keywords",
 	    (const char *const *)backend->discard_ehlo_keywords);

@@ -52,6 +52,11 @@ static const char reply_starttls[] = "554 5.5.1 Error: TLS already active\r\n";
 static const char reply_auth_required[] =
     "530 5.7.0 Authentication required\r\n";
 static const char reply_line_too_long[] = "500 5.5.2 Line too long\r\n";
+static const char reply_control_byte[] =
+    "500 5.5.2 Error: control character in a command line\r\n";
+/* RFC 4954 section 6. */
+static const char reply_sasl_too_long[] =
+    "500 5.5.6 Authentication Exchange line is too long\r\n";
 static const char reply_ambiguous_end[] =
     "554 5.5.2 Error: bare LF next to a \".\" line, message refused\r\n";
 
@@ -61,6 +66,7 @@ struct batch {
 	unsigned count;
 	char *side;			/* copies, allocated on first use */
 	size_t side_len;
+	bool secret;			/* side holds AUTH data: wipe it */
 };
 
 /* Adds a buffer, or extends the last one when data continues it. */
@@ -89,11 +95,27 @@ batch_copy(struct batch *b, const char *data, size_t len)
 	return true;
 }
 
+static void
+batch_free(struct batch *b)
+{
+	if (b->secret)
+		explicit_bzero(b->side, b->side_len);
+	free(b->side);
+}
+
 static bool
 batch_has_room(const struct batch *b)
 {
 	return b->count + 3 <= BATCH_BUFS &&
 	    BATCH_SIDE - b->side_len >= BATCH_EVENT_MAX;
+}
+
+/* Starts the reply_timeout of the backend's next reply from now. */
+static void
+reply_wait_start(struct session *s)
+{
+	s->reply_wait_ms = uv_now(&s->server->loop);
+	session_update_timer(s);
 }
 
 void
@@ -108,6 +130,19 @@ conversation_start(struct session *s)
 	}
 	if (s->server->config->backend.identity == CONFIG_IDENTITY_XCLIENT)
 		s->xclient = XCLIENT_BEFORE;
+	/* On an implicit TLS listener the backend's greeting is awaited. */
+	reply_wait_start(s);
+}
+
+/* Frees the client buffer, which may have held a password. */
+static void
+client_buf_free(struct session *s)
+{
+	if (s->client_buf != NULL)
+		explicit_bzero(s->client_buf, s->client_len);
+	free(s->client_buf);
+	s->client_buf = NULL;
+	s->client_off = s->client_len = 0;
 }
 
 void
@@ -115,12 +150,13 @@ conversation_free(struct session *s)
 {
 	smtp_follower_free(s->follower);
 	s->follower = NULL;
-	free(s->client_buf);
-	s->client_buf = NULL;
+	client_buf_free(s);
 	free(s->ehlo);
 	s->ehlo = NULL;
 	free(s->helo);
 	s->helo = NULL;
+	if (s->xclient_held != NULL)
+		explicit_bzero(s->xclient_held, s->xclient_held_len);
 	free(s->xclient_held);
 	s->xclient_held = NULL;
 }
@@ -182,10 +218,14 @@ bdat_with_trace(struct session *s, struct batch *b, const char *line,
 {
 	char header[SMTP_TRACE_HEADER_MAX], verb[SMTP_FOLLOW_LINE_MAX + 32];
 	size_t hlen = trace_header(s, header, sizeof(header));
-	size_t i = 4, start, vlen;
+	size_t i = 0, start, vlen;
 	uint64_t size = 0;
 
-	while (i < len && line[i] == ' ')
+	/* The follower allows blanks before the verb and after it. */
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	i += 4;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	start = i;
 	while (i < len && isdigit((unsigned char)line[i]) &&
@@ -260,6 +300,10 @@ client_command(struct session *s, struct batch *b,
     const struct smtp_follow_event *ev)
 {
 	switch (ev->command) {
+	case SMTP_CMD_INVALID:
+		refuse(s, reply_control_byte, CONFIG_LOG_WARNING,
+		    "a command line with a control character");
+		return true;
 	case SMTP_CMD_XCLIENT:
 		refuse(s, reply_xclient, CONFIG_LOG_WARNING,
 		    "the client's XCLIENT command");
@@ -289,6 +333,8 @@ client_command(struct session *s, struct batch *b,
 		break;
 	}
 
+	if (ev->command == SMTP_CMD_AUTH)
+		b->secret = true;
 	if (s->xclient == XCLIENT_BEFORE) {
 		/* Postfix replies to XCLIENT with a new greeting and rejects
 		 * commands pipelined after it, so the command waits. */
@@ -320,6 +366,7 @@ follow_client(struct session *s)
 {
 	struct batch b = { .count = 0 };
 	struct smtp_follow_event ev;
+	bool replies_awaited = smtp_follower_pending(s->follower) > 0;
 
 	while (s->client_off < s->client_len && !s->client_waiting &&
 	    s->refusal == NULL && s->xclient != XCLIENT_HELD &&
@@ -335,6 +382,7 @@ follow_client(struct session *s)
 			batch_add(&b, at, n);
 			break;
 		case SMTP_FOLLOW_AUTH_RESPONSE:
+			b.secret = true;
 			if (!batch_copy(&b, ev.line, ev.line_len)) {
 				session_close(s, "out_of_memory", NULL);
 				goto fail;
@@ -346,8 +394,12 @@ follow_client(struct session *s)
 			break;
 		case SMTP_FOLLOW_LINE_TOO_LONG:
 			if (ev.command == SMTP_CMD_AUTH_RESPONSE) {
-				session_close(s, "protocol_error",
-				    "SASL response longer than 512 bytes");
+				/* The backend still waits for the response. */
+				if (session_reply_tls(s, reply_sasl_too_long,
+				    sizeof(reply_sasl_too_long) - 1))
+					session_close(s, "protocol_error",
+					    "SASL response longer than 512 "
+					    "bytes");
 				goto fail;
 			}
 			s->refusal = reply_line_too_long;
@@ -357,10 +409,10 @@ follow_client(struct session *s)
 		case SMTP_FOLLOW_CONTENT_AMBIGUOUS:
 			/* The backend never receives the end of this message,
 			 * so closing the connection drops the message. */
-			free(b.side);
+			batch_free(&b);
 			if (session_reply_tls(s, reply_ambiguous_end,
 			    sizeof(reply_ambiguous_end) - 1))
-				session_close(s, "bare_lf_dot", "a \".\" line "
+				session_close(s, "bare_lf_dot", "a dot line "
 				    "next to a bare LF in DATA content (SMTP "
 				    "smuggling)");
 			return;
@@ -371,12 +423,17 @@ follow_client(struct session *s)
 			break;
 		}
 	}
-	session_write_backend_bufs(s, b.bufs, b.count, b.side);
-	if (s->state != SESSION_CLOSING && release_refusal(s))
+	session_write_backend_bufs(s, b.bufs, b.count, b.side,
+	    b.secret ? b.side_len : 0);
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (!replies_awaited && smtp_follower_pending(s->follower) > 0)
+		reply_wait_start(s);
+	if (release_refusal(s))
 		xclient_maybe_send(s);
 	return;
 fail:
-	free(b.side);
+	batch_free(&b);
 }
 
 /*
@@ -416,9 +473,7 @@ conversation_from_client(struct session *s)
 			continue;
 		}
 		/* Nothing in flight refers to the buffer any more. */
-		free(s->client_buf);
-		s->client_buf = NULL;
-		s->client_off = s->client_len = 0;
+		client_buf_free(s);
 		if (st == TLS_WANT_INPUT)
 			break;
 		if (st == TLS_PEER_CLOSED) {
@@ -461,12 +516,14 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 		return;
 	}
 	banned = auth_throttle_failure(s->server->throttle, addr, now,
-	    global->auth_failures, global->auth_failure_window_ms, global->auth_ban_time_ms);
+	    global->auth_failures, global->auth_failure_window_ms,
+	    global->auth_ban_time_ms);
 
 	/* The count a fail2ban filter or an operator compares with
 	 * auth_failures: this address's, or this session's when throttling
-	 * is off. */
-	if (banned)
+	 * is off.  An address banned meanwhile by another session has
+	 * reached the limit. */
+	if (banned || auth_throttle_banned(s->server->throttle, addr, now) > 0)
 		failures = global->auth_failures;
 	else if (global->auth_failures > 0)
 		failures = auth_throttle_failures(s->server->throttle, addr, now,
@@ -543,6 +600,7 @@ reply_line(struct session *s, const struct smtp_follow_event *ev, char *out,
 static size_t
 xclient_reply_input(struct session *s, const char *data, size_t len)
 {
+	uv_buf_t held;
 	size_t used = 0, n;
 	char detail[256];
 
@@ -575,7 +633,10 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 		return len;
 	}
 	s->xclient = XCLIENT_OFF;
-	session_write_backend(s, s->xclient_held, s->xclient_held_len);
+	reply_wait_start(s);
+	held = uv_buf_init(s->xclient_held, (unsigned)s->xclient_held_len);
+	session_write_backend_bufs(s, &held, 1, s->xclient_held,
+	    s->xclient_held_len);
 	s->xclient_held = NULL;
 	s->xclient_held_len = 0;
 	return used;
@@ -660,6 +721,16 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 			continue;
 		if (!reply_done(s, &ev))
 			break;
+
+		/* A banned address gets no more guesses in open sessions. */
+		if (ev.type == SMTP_FOLLOW_AUTH_FAILED) {
+			if (!flush_replies(s, out, &out_len) ||
+			    conversation_refuse_banned(s))
+				break;
+		}
+		/* The next reply gets reply_timeout of its own, and idle_timeout
+		 * applies again once none is awaited. */
+		reply_wait_start(s);
 		s->client_waiting = false;
 		if (s->refusal != NULL &&
 		    smtp_follower_pending(s->follower) == 0 &&

@@ -9,6 +9,7 @@
  * stays bounded whatever the message size.  Buffers exist only while data is
  * in flight: allocated for a read, freed once written.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,73 @@
 
 /* Replies collected from one read before they are written in one go. */
 #define DIALOGUE_BATCH (8 * SMTP_DIALOGUE_REPLY_MAX)
+
+/* The content type of a TLS handshake record (RFC 8446 section 5.1). */
+#define TLS_RECORD_HANDSHAKE 0x16
+
+/* Returns the first address of a listener of mode, or NULL if none. */
+static const char *
+listener_address(const struct config *cfg, enum config_listener_mode mode)
+{
+	for (size_t i = 0; i < cfg->listener_count; i++) {
+		const struct config_listener *l = &cfg->listeners[i];
+
+		if (l->mode == mode && l->address_count > 0)
+			return l->addresses[0].text;
+	}
+	return NULL;
+}
+
+static void
+log_too_many_errors(struct session *s)
+{
+	unsigned suppressed;
+
+	if (admission_warning_due(s->server, LIMIT_MAX_ERRORS, &suppressed))
+		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
+		    "limit=max_errors value=%u action=closed suppressed=%u",
+		    s->listener->config->name,
+		    s->server->config->global.max_errors, suppressed);
+}
+
+/* Closes a session whose pre-TLS dialogue ended without STARTTLS. */
+static void
+dialogue_closed(struct session *s, enum smtp_close_reason why)
+{
+	char detail[256];
+	const char *implicit;
+
+	switch (why) {
+	case SMTP_CLOSE_STARTTLS_PIPELINING:
+		session_log(s, CONFIG_LOG_WARNING, "rejected: command "
+		    "pipelined after STARTTLS (CVE-2011-0411 class)");
+		break;
+	case SMTP_CLOSE_TOO_MANY_ERRORS:
+		log_too_many_errors(s);
+		break;
+	case SMTP_CLOSE_HTTP_COMMAND:
+		session_close(s, smtp_close_reason_name(why), "an HTTP request "
+		    "on an SMTP listener (cross-protocol attack)");
+		return;
+	case SMTP_CLOSE_TLS_CLIENT_HELLO:
+		implicit = listener_address(s->server->config,
+		    CONFIG_MODE_IMPLICIT);
+		if (implicit != NULL)
+			snprintf(detail, sizeof(detail), "the client sent a TLS "
+			    "ClientHello without STARTTLS: it speaks implicit "
+			    "TLS and should use the implicit TLS listener %s",
+			    implicit);
+		else
+			snprintf(detail, sizeof(detail), "the client sent a TLS "
+			    "ClientHello without STARTTLS: it speaks implicit "
+			    "TLS, and no implicit TLS listener is configured");
+		session_close(s, smtp_close_reason_name(why), detail);
+		return;
+	default:
+		break;
+	}
+	session_close(s, smtp_close_reason_name(why), NULL);
+}
 
 void
 relay_on_client_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -101,18 +169,6 @@ hold_starttls(struct session *s, const char *reply, size_t reply_len)
 	return true;
 }
 
-static void
-log_too_many_errors(struct session *s)
-{
-	unsigned suppressed;
-
-	if (admission_warning_due(s->server, LIMIT_MAX_ERRORS, &suppressed))
-		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
-		    "limit=max_errors value=%u action=closed suppressed=%u",
-		    s->listener->config->name,
-		    s->server->config->global.max_errors, suppressed);
-}
-
 /*
  * Replies to the buffered command lines.  Replies are batched per read, and
  * reading pauses until the batch has been written (see
@@ -160,22 +216,55 @@ relay_run_dialogue(struct session *s)
 		if (!hold)
 			start_tls(s);
 		break;
-	case SMTP_STEP_CLOSE: {
-		enum smtp_close_reason why = smtp_dialogue_close_reason(s->dialogue);
-
-		if (why == SMTP_CLOSE_STARTTLS_PIPELINING)
-			session_log(s, CONFIG_LOG_WARNING, "rejected: command "
-			    "pipelined after STARTTLS (CVE-2011-0411 class)");
-		else if (why == SMTP_CLOSE_TOO_MANY_ERRORS)
-			log_too_many_errors(s);
-		session_close(s, smtp_close_reason_name(why), NULL);
+	case SMTP_STEP_CLOSE:
+		dialogue_closed(s, smtp_dialogue_close_reason(s->dialogue));
 		return;
-	}
 	default:
 		break;
 	}
 	if (s->state != SESSION_CLOSING)
 		session_update_reading(s);
+}
+
+/*
+ * Checks the first byte that the handshake receives.  A ClientHello comes in
+ * a handshake record, and printable ASCII there is plaintext.  On an
+ * implicit TLS listener it comes from a client that should use STARTTLS.
+ * After STARTTLS it is a command sent behind the 220 reply, which must never
+ * be read as a command (CVE-2011-0411 class), so the session ends here
+ * instead of in a TLS error.  Other bytes are left to the TLS engine.
+ * Returns false if the session closed.
+ */
+static bool
+handshake_first_byte(struct session *s, unsigned char byte)
+{
+	char detail[256];
+	const char *starttls;
+
+	s->tls_input_seen = true;
+	if (byte == TLS_RECORD_HANDSHAKE ||
+	    !((byte >= 0x20 && byte <= 0x7e) || byte == '\r' || byte == '\n'))
+		return true;
+
+	s->tls_failed = true;
+	if (s->listener->config->mode == CONFIG_MODE_STARTTLS) {
+		session_log(s, CONFIG_LOG_WARNING, "rejected: plaintext after "
+		    "the 220 reply to STARTTLS (CVE-2011-0411 class)");
+		session_close(s, "plaintext_after_starttls", NULL);
+		return false;
+	}
+
+	starttls = listener_address(s->server->config, CONFIG_MODE_STARTTLS);
+	if (starttls != NULL)
+		snprintf(detail, sizeof(detail), "the client sent plaintext "
+		    "instead of a TLS ClientHello: it speaks SMTP without TLS "
+		    "and should use the STARTTLS listener %s", starttls);
+	else
+		snprintf(detail, sizeof(detail), "the client sent plaintext "
+		    "instead of a TLS ClientHello: it speaks SMTP without TLS, "
+		    "and no STARTTLS listener is configured");
+	session_close(s, "plaintext_on_tls_port", detail);
+	return false;
 }
 
 static void
@@ -278,6 +367,11 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 
 	s->last_activity_ms = uv_now(&s->server->loop);
+	if (s->state == SESSION_TLS_HANDSHAKE && !s->tls_input_seen &&
+	    !handshake_first_byte(s, (unsigned char)buf->base[0])) {
+		free(buf->base);
+		return;
+	}
 	tls_engine_push_input(s->tls, buf->base, (size_t)nread);
 	if (s->state == SESSION_TLS_HANDSHAKE)
 		handshake_progress(s);

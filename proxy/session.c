@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct write_request {
 	uv_write_t req;
 	struct session *session;
 	char *buf;
+	size_t wipe;		/* bytes of buf to wipe: it held a password */
 };
 
 static const char *const state_names[] = {
@@ -219,6 +221,9 @@ session_accept(struct listener *listener, int fd)
 		}
 		smtp_dialogue_set_max_errors(s->dialogue,
 		    srv->config->global.max_errors);
+		smtp_dialogue_set_reject_bare_lf(s->dialogue,
+		    srv->config->global.pretls_bare_lf ==
+		    CONFIG_BARE_LF_REJECT);
 		session_set_state(s, SESSION_PRETLS);
 		n = smtp_reply_greeting(greeting, SMTP_DIALOGUE_REPLY_MAX,
 		    hostname);
@@ -260,20 +265,129 @@ state_timeout(const struct session *s)
 	return SESSION_LINGER_MS;
 }
 
+/* When the session reaches max_session_time, counted from accept. */
+static uint64_t
+lifetime_deadline(const struct session *s)
+{
+	return s->started_ms + s->server->config->global.max_session_time_ms;
+}
+
+/*
+ * The deadline after TLS.  While commands wait for backend replies, the
+ * next reply is due within reply_timeout: the client is waiting, not idle.
+ * Otherwise the session must see a byte within idle_timeout.
+ */
+static uint64_t
+relay_deadline(const struct session *s, bool *reply_awaited)
+{
+	const struct config *cfg = s->server->config;
+
+	*reply_awaited = s->follower != NULL &&
+	    smtp_follower_pending(s->follower) > 0;
+	if (*reply_awaited)
+		return s->reply_wait_ms + cfg->backend.reply_timeout_ms;
+	return s->last_activity_ms + cfg->global.idle_timeout_ms;
+}
+
+static uint64_t
+next_deadline(const struct session *s)
+{
+	uint64_t deadline = s->step_deadline_ms;
+	uint64_t lifetime = lifetime_deadline(s);
+	bool reply_awaited;
+
+	if (s->state == SESSION_CLOSING)
+		return deadline;
+	if (s->state == SESSION_RELAYING)
+		deadline = relay_deadline(s, &reply_awaited);
+	return deadline < lifetime ? deadline : lifetime;
+}
+
 void
 session_arm_timer(struct session *s)
 {
-	uv_timer_start(&s->timer, on_session_timer, state_timeout(s), 0);
+	s->step_deadline_ms = uv_now(&s->server->loop) + state_timeout(s);
+	session_update_timer(s);
 }
 
-static void
-on_session_timer(uv_timer_t *timer)
+void
+session_update_timer(struct session *s)
 {
-	struct session *s = timer->data;
 	uint64_t now = uv_now(&s->server->loop);
-	uint64_t idle = state_timeout(s);
+	uint64_t deadline = next_deadline(s);
+
+	uv_timer_start(&s->timer, on_session_timer,
+	    deadline > now ? deadline - now : 0, 0);
+}
+
+/* Writes one of subtls's own replies in plaintext, before TLS. */
+static void
+reply_plaintext(struct session *s, const char *reply, size_t n)
+{
+	char *copy = malloc(n);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, reply, n);
+	session_write_client(s, copy, n);
+}
+
+/*
+ * Ends a session at max_session_time with 421: in plaintext before TLS,
+ * encrypted after it, and none in the middle of the handshake.  A message
+ * in transfer is lost, because the backend never receives its end, and the
+ * client retries it after the 421.
+ * NOTE: after TLS the 421 goes out at once, even in the middle of a
+ * multi-line backend reply that was partly relayed.
+ */
+static void
+session_expire(struct session *s)
+{
 	char reply[SMTP_DIALOGUE_REPLY_MAX];
-	char *copy;
+	size_t n = smtp_reply_session_time_exceeded(reply, sizeof(reply),
+	    s->server->config->global.hostname);
+
+	switch (s->state) {
+	case SESSION_ACCEPTED:
+		/* Not greeted yet, and no timer runs before the limits pass. */
+		break;
+	case SESSION_PRETLS:
+	case SESSION_STARTTLS_HELD:
+		reply_plaintext(s, reply, n);
+		break;
+	case SESSION_TLS_HANDSHAKE:
+		s->tls_failed = true;
+		break;
+	default:
+		if (!session_reply_tls(s, reply, n))
+			return;
+		break;
+	}
+	session_close(s, "max_session_time", NULL);
+}
+
+/* Ends a session whose backend did not reply within reply_timeout. */
+static void
+backend_reply_timeout(struct session *s)
+{
+	const struct config *cfg = s->server->config;
+	char reply[SMTP_DIALOGUE_REPLY_MAX];
+	size_t n = smtp_reply_timeout(reply, sizeof(reply),
+	    cfg->global.hostname);
+
+	session_log(s, CONFIG_LOG_WARNING, "backend=%s sent no reply within "
+	    "reply_timeout (%" PRIu64 "s)", cfg->backend.address,
+	    cfg->backend.reply_timeout_ms / 1000);
+	if (!session_reply_tls(s, reply, n))
+		return;
+	session_close(s, "backend_reply_timeout", NULL);
+}
+
+/* Handles the expiry of the state's own timeout, before relaying. */
+static void
+step_timeout(struct session *s)
+{
+	char reply[SMTP_DIALOGUE_REPLY_MAX];
 	size_t n;
 
 	switch (s->state) {
@@ -281,20 +395,17 @@ on_session_timer(uv_timer_t *timer)
 		session_close(s, "accept_failed", "timed out");
 		break;
 	case SESSION_PRETLS:
+		n = smtp_reply_timeout(reply, sizeof(reply),
+		    s->server->config->global.hostname);
+		reply_plaintext(s, reply, n);
+		session_close(s, "command_timeout", NULL);
+		break;
 	case SESSION_STARTTLS_HELD:
-		if (s->state == SESSION_PRETLS)
-			n = smtp_reply_timeout(reply, sizeof(reply),
-			    s->server->config->global.hostname);
-		else
-			n = smtp_reply_handshakes_busy(reply, sizeof(reply),
-			    s->server->config->global.hostname);
-		copy = malloc(n);
-		if (copy != NULL) {
-			memcpy(copy, reply, n);
-			session_write_client(s, copy, n);
-		}
-		session_close(s, s->state == SESSION_PRETLS ?
-		    "command_timeout" : "handshake_wait_timeout", NULL);
+		/* No handshake slot came free within handshake_timeout. */
+		n = smtp_reply_handshakes_busy(reply, sizeof(reply),
+		    s->server->config->global.hostname);
+		reply_plaintext(s, reply, n);
+		session_close(s, "handshake_wait_timeout", NULL);
 		break;
 	case SESSION_TLS_HANDSHAKE:
 		s->tls_failed = true;
@@ -307,17 +418,45 @@ on_session_timer(uv_timer_t *timer)
 		    "no greeting from the backend");
 		break;
 	case SESSION_RELAYING:
-		/* Activity re-arms lazily: only the expiry compares times. */
-		if (now - s->last_activity_ms >= idle)
-			session_close(s, "idle_timeout", NULL);
-		else
-			uv_timer_start(&s->timer, on_session_timer,
-			    idle - (now - s->last_activity_ms), 0);
-		break;
 	case SESSION_CLOSING:
-		close_client_now(s);
 		break;
 	}
+}
+
+/*
+ * Fires at the earliest deadline.  Activity after TLS does not restart the
+ * timer: an expiry compares the times and starts the timer again when no
+ * deadline has passed yet.
+ */
+static void
+on_session_timer(uv_timer_t *timer)
+{
+	struct session *s = timer->data;
+	uint64_t now = uv_now(&s->server->loop);
+	bool reply_awaited;
+
+	if (s->state == SESSION_CLOSING) {
+		close_client_now(s);
+		return;
+	}
+	if (now >= lifetime_deadline(s)) {
+		session_expire(s);
+		return;
+	}
+
+	if (s->state == SESSION_RELAYING) {
+		if (now < relay_deadline(s, &reply_awaited))
+			session_update_timer(s);
+		else if (reply_awaited)
+			backend_reply_timeout(s);
+		else
+			session_close(s, "idle_timeout", NULL);
+		return;
+	}
+	if (now < s->step_deadline_ms)
+		session_update_timer(s);
+	else
+		step_timeout(s);
 }
 
 static void
@@ -345,6 +484,8 @@ on_backend_written(uv_write_t *req, int status)
 	struct write_request *w = (struct write_request *)req;
 	struct session *s = w->session;
 
+	if (w->wipe > 0)
+		explicit_bzero(w->buf, w->wipe);
 	free(w->buf);
 	free(w);
 	s->backend_writes--;
@@ -360,7 +501,8 @@ on_backend_written(uv_write_t *req, int status)
 
 static void
 write_stream(struct session *s, uv_stream_t *stream, const uv_buf_t *bufs,
-    unsigned count, char *owned, unsigned *in_flight, uv_write_cb done)
+    unsigned count, char *owned, size_t wipe, unsigned *in_flight,
+    uv_write_cb done)
 {
 	struct write_request *w = malloc(sizeof(*w));
 	int rc;
@@ -372,8 +514,11 @@ write_stream(struct session *s, uv_stream_t *stream, const uv_buf_t *bufs,
 	}
 	w->session = s;
 	w->buf = owned;
+	w->wipe = wipe;
 	rc = uv_write(&w->req, stream, bufs, count, done);
 	if (rc != 0) {
+		if (wipe > 0)
+			explicit_bzero(owned, wipe);
 		free(owned);
 		free(w);
 		session_close(s, "write_failed", uv_strerror(rc));
@@ -391,7 +536,7 @@ session_write_client(struct session *s, char *buf, size_t len)
 		free(buf);
 		return;
 	}
-	write_stream(s, (uv_stream_t *)&s->client, &b, 1, buf,
+	write_stream(s, (uv_stream_t *)&s->client, &b, 1, buf, 0,
 	    &s->client_writes, on_client_written);
 }
 
@@ -400,18 +545,20 @@ session_write_backend(struct session *s, char *buf, size_t len)
 {
 	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
 
-	session_write_backend_bufs(s, &b, len > 0 ? 1 : 0, buf);
+	session_write_backend_bufs(s, &b, len > 0 ? 1 : 0, buf, 0);
 }
 
 void
 session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
-    unsigned count, char *owned)
+    unsigned count, char *owned, size_t wipe)
 {
 	if (count == 0 || !s->backend_open) {
+		if (wipe > 0)
+			explicit_bzero(owned, wipe);
 		free(owned);
 		return;
 	}
-	write_stream(s, &s->backend.stream, bufs, count, owned,
+	write_stream(s, &s->backend.stream, bufs, count, owned, wipe,
 	    &s->backend_writes, on_backend_written);
 }
 

@@ -61,6 +61,10 @@ struct session {
 	enum session_state state;
 	uint64_t started_ms;
 	uint64_t last_activity_ms;
+	uint64_t step_deadline_ms;	/* when the state's timeout expires;
+					 * unused while relaying */
+	uint64_t reply_wait_ms;		/* since when the backend's next reply
+					 * is awaited, while relaying */
 
 	uv_tcp_t client;
 	union {
@@ -90,6 +94,8 @@ struct session {
 	bool dialogue_paused;		/* replies are waiting to be written */
 	bool tls_established;
 	bool tls_failed;		/* no close_notify after a TLS error */
+	bool tls_input_seen;		/* the first byte of the handshake was
+					 * checked for plaintext */
 
 	bool admitted;			/* counted against max_sessions */
 	bool client_counted;		/* counted per client key */
@@ -148,8 +154,19 @@ __attribute__((format(printf, 3, 4)))
 void session_log(const struct session *s, enum config_log_level level,
     const char *fmt, ...);
 
-/* Arms the session timer for the current state's timeout. */
+/*
+ * Starts the current state's timeout from now.  A state has one deadline,
+ * however its bytes trickle in, so only a finished step calls this again.
+ */
 void session_arm_timer(struct session *s);
+
+/*
+ * Restarts the session timer for the earliest deadline: the state's
+ * timeout, max_session_time, and while relaying reply_timeout or
+ * idle_timeout.  Call it when a deadline may have moved earlier, such as
+ * when the wait for a backend reply starts or ends.
+ */
+void session_update_timer(struct session *s);
 
 /* Writes len bytes of buf (malloc'd; the session takes it) to one side. */
 void session_write_client(struct session *s, char *buf, size_t len);
@@ -157,11 +174,12 @@ void session_write_backend(struct session *s, char *buf, size_t len);
 
 /*
  * Writes count buffers to the backend in one request and frees owned (NULL
- * allowed) once written.  The buffers that owned does not hold must stay
- * valid until the write is done: relay_backend_write_done() says when.
+ * allowed) once written, after wiping its first wipe bytes.  The buffers
+ * that owned does not hold must stay valid until the write is done:
+ * relay_backend_write_done() is called then.
  */
 void session_write_backend_bufs(struct session *s, const uv_buf_t *bufs,
-    unsigned count, char *owned);
+    unsigned count, char *owned, size_t wipe);
 
 /* Sends the TLS engine's pending ciphertext.  False if the session closed. */
 bool session_flush_tls(struct session *s);

@@ -26,6 +26,9 @@
  */
 #define DIALOGUE_HOSTNAME_MAX 255
 
+/* The content type of a TLS handshake record (RFC 8446 section 5.1). */
+#define TLS_RECORD_HANDSHAKE 0x16
+
 enum dialogue_state {
 	DIALOGUE_READING,		/* waiting for command lines */
 	DIALOGUE_DISCARDING_LINE,	/* dropping the rest of an over-long
@@ -40,6 +43,7 @@ struct smtp_dialogue {
 	enum smtp_close_reason close_reason;
 	unsigned errors;	/* 500, 501 and 530 replies so far */
 	unsigned max_errors;	/* errors before 421 */
+	bool reject_bare_lf;	/* a line ending in a bare LF gets 500 */
 
 	char in[DIALOGUE_INPUT_MAX];
 	size_t in_start;	/* first byte not handled yet */
@@ -203,6 +207,18 @@ command_starttls(struct smtp_dialogue *d, const struct command_line *line,
 	return SMTP_STEP_STARTTLS;
 }
 
+/*
+ * A line that starts an HTTP request reaches an SMTP port when a browser or
+ * an HTTP proxy is made to connect there.  Such cross-protocol attacks hide
+ * SMTP commands in the request, so the session ends at the first line, as
+ * Postfix does for CONNECT, GET and POST (smtpd_forbidden_commands).  PRI
+ * starts the HTTP/2 connection preface (RFC 9113 section 3.4).
+ */
+static const char *const http_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+	"PATCH", "PRI", NULL,
+};
+
 /* MAIL, RCPT, DATA, BDAT, AUTH, VRFY, EXPN, HELP and unknown verbs. */
 static enum smtp_step
 command_needs_tls(struct smtp_dialogue *d, const struct command_line *line,
@@ -240,6 +256,22 @@ verb_equals(const char *verb, size_t verb_len, const char *name)
 	return name[verb_len] == '\0';
 }
 
+/*
+ * Returns whether a line is an HTTP request line or an HTTP header line
+ * ("Host: ...", "User-Agent: ...").  No SMTP verb ends in ':'.
+ */
+static bool
+command_is_http(const struct command_line *line)
+{
+	if (line->verb[line->verb_len - 1] == ':')
+		return true;
+	for (size_t i = 0; http_methods[i] != NULL; i++) {
+		if (verb_equals(line->verb, line->verb_len, http_methods[i]))
+			return true;
+	}
+	return false;
+}
+
 static bool
 is_blank(char c)
 {
@@ -275,10 +307,13 @@ command_line_split(struct command_line *line, const char *text, size_t len)
 	return true;
 }
 
-/* Handles one complete line.  len excludes the LF and any CR before it. */
+/*
+ * Handles one complete line.  len excludes the LF and any CR before it, and
+ * bare_lf is true when that CR was missing.
+ */
 static enum smtp_step
 dialogue_command(struct smtp_dialogue *d, const char *text, size_t len,
-    char *reply, size_t *reply_len)
+    bool bare_lf, char *reply, size_t *reply_len)
 {
 	struct command_line line;
 
@@ -286,6 +321,28 @@ dialogue_command(struct smtp_dialogue *d, const char *text, size_t len,
 	    !command_line_split(&line, text, len))
 		return reply_error(d, reply, reply_len,
 		    "500 5.5.2 Error: bad syntax");
+
+	/*
+	 * RFC 5321 section 2.3.8 allows CR only in the CRLF line end.  Servers
+	 * disagree on what a bare CR means, so a line with one is refused.
+	 */
+	if (memchr(text, '\r', len) != NULL)
+		return reply_error(d, reply, reply_len,
+		    "500 5.5.2 Error: bare CR in a command line");
+
+	if (command_is_http(&line)) {
+		reply_format(reply, reply_len, "221 2.7.0 %s Error: this is an "
+		    "SMTP server, not an HTTP server; closing\r\n", d->hostname);
+		d->close_reason = SMTP_CLOSE_HTTP_COMMAND;
+		dialogue_set_state(d, DIALOGUE_CLOSED);
+		return SMTP_STEP_CLOSE;
+	}
+
+	if (bare_lf && d->reject_bare_lf)
+		return reply_error(d, reply, reply_len,
+		    "500 5.5.2 Error: bare LF in a command line, end lines "
+		    "with CRLF");
+
 	line.followed = d->in_start < d->in_len;
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -343,6 +400,12 @@ smtp_dialogue_set_max_errors(struct smtp_dialogue *d, unsigned max_errors)
 }
 
 void
+smtp_dialogue_set_reject_bare_lf(struct smtp_dialogue *d, bool reject)
+{
+	d->reject_bare_lf = reject;
+}
+
+void
 smtp_dialogue_free(struct smtp_dialogue *d)
 {
 	free(d);
@@ -377,6 +440,7 @@ smtp_dialogue_step(struct smtp_dialogue *d, char *reply, size_t *reply_len)
 	const char *lf;
 	size_t line_len;
 	size_t text_len;
+	bool bare_lf;
 
 	*reply_len = 0;
 	if (d->state == DIALOGUE_STARTTLS_ACCEPTED ||
@@ -398,7 +462,19 @@ smtp_dialogue_step(struct smtp_dialogue *d, char *reply, size_t *reply_len)
 	if (d->state == DIALOGUE_DISCARDING_LINE && !dialogue_discard_line(d))
 		return SMTP_STEP_NEED_INPUT;
 
-	/* A bare LF ends a line too, as in Postfix, but a bare CR does not. */
+	/*
+	 * No command starts with the byte that starts a TLS handshake record:
+	 * the client sent a ClientHello without STARTTLS, because it speaks
+	 * implicit TLS.  A plaintext reply would mean nothing to it.
+	 */
+	if (d->in_start < d->in_len &&
+	    (unsigned char)d->in[d->in_start] == TLS_RECORD_HANDSHAKE) {
+		d->close_reason = SMTP_CLOSE_TLS_CLIENT_HELLO;
+		dialogue_set_state(d, DIALOGUE_CLOSED);
+		return SMTP_STEP_CLOSE;
+	}
+
+	/* A bare LF ends a line too, as in Postfix, unless reject_bare_lf. */
 	start = d->in + d->in_start;
 	lf = memchr(start, '\n', d->in_len - d->in_start);
 	if (lf == NULL) {
@@ -418,9 +494,10 @@ smtp_dialogue_step(struct smtp_dialogue *d, char *reply, size_t *reply_len)
 		    "500 5.5.2 Error: line too long");
 
 	text_len = line_len - 1;
-	if (text_len > 0 && start[text_len - 1] == '\r')
+	bare_lf = text_len == 0 || start[text_len - 1] != '\r';
+	if (!bare_lf)
 		text_len--;
-	return dialogue_command(d, start, text_len, reply, reply_len);
+	return dialogue_command(d, start, text_len, bare_lf, reply, reply_len);
 }
 
 enum smtp_close_reason
@@ -441,6 +518,10 @@ smtp_close_reason_name(enum smtp_close_reason reason)
 		return "starttls_pipelining";
 	case SMTP_CLOSE_TOO_MANY_ERRORS:
 		return "too_many_errors";
+	case SMTP_CLOSE_HTTP_COMMAND:
+		return "http_command";
+	case SMTP_CLOSE_TLS_CLIENT_HELLO:
+		return "tls_on_starttls_port";
 	}
 	return "unknown";
 }

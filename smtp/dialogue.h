@@ -6,7 +6,8 @@
  * SMTP_STEP_NEED_INPUT.  Each
  * step handles one command line and writes its reply.  Only EHLO, HELO, NOOP,
  * RSET, QUIT and STARTTLS are served; every other command gets 530, so nothing
- * that needs TLS (AUTH, MAIL, ...) can happen in plaintext.
+ * that needs TLS (AUTH, MAIL, ...) can happen in plaintext.  No reply contains
+ * client bytes, so a reply cannot carry what a client injected.
  */
 #ifndef SMTP_DIALOGUE_H
 #define SMTP_DIALOGUE_H
@@ -40,6 +41,10 @@ enum smtp_close_reason {
 	SMTP_CLOSE_QUIT,		/* 221 after QUIT */
 	SMTP_CLOSE_STARTTLS_PIPELINING,	/* 554: bytes followed STARTTLS */
 	SMTP_CLOSE_TOO_MANY_ERRORS,	/* 421 after max_errors error replies */
+	SMTP_CLOSE_HTTP_COMMAND,	/* 221 after an HTTP request line or
+					 * header line */
+	SMTP_CLOSE_TLS_CLIENT_HELLO,	/* no reply: a TLS handshake record
+					 * where a command line should start */
 };
 
 struct smtp_dialogue;
@@ -59,6 +64,13 @@ void smtp_dialogue_free(struct smtp_dialogue *d);
  * counts as 1, so that a client can never send commands without a limit.
  */
 void smtp_dialogue_set_max_errors(struct smtp_dialogue *d, unsigned max_errors);
+
+/*
+ * Sets whether a command line that ends in a bare LF (no CR before it) gets
+ * 500 and counts as an error.  The default accepts it as a line end, as
+ * Postfix does.  A bare CR anywhere else in a line is always an error.
+ */
+void smtp_dialogue_set_reject_bare_lf(struct smtp_dialogue *d, bool reject);
 
 /*
  * Returns where the next client bytes go and, in *len, how many fit.  After the

@@ -50,7 +50,27 @@ ascii_upper(char c)
 static bool
 is_blank(char c)
 {
-	return c == ' ' || c == '\t';
+	/* Postfix splits a command at every isspace() byte, not only SP and
+	 * HT; lines with the others are refused anyway (has_control_byte). */
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/*
+ * Returns whether a command line holds a control byte other than HT.  Such
+ * a line is never forwarded, because a backend may split words at bytes
+ * that the follower does not (Postfix: at \v and \f), and so run a command,
+ * XCLIENT say, that the follower took for another.
+ */
+static bool
+has_control_byte(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return true;
+	}
+	return false;
 }
 
 /* Compares len bytes of s with the upper-case name, ignoring case. */
@@ -245,6 +265,10 @@ client_command(struct smtp_follower *f, const char *line, size_t len)
 	size_t i = 0, verb_start, verb_len;
 	enum smtp_command command;
 
+	if (has_control_byte(line, len)) {
+		follower_pending_push(f, SMTP_CMD_INVALID, false, 0);
+		return SMTP_CMD_INVALID;
+	}
 	while (i < len && is_blank(line[i]))
 		i++;
 	verb_start = i;

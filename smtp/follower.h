@@ -65,6 +65,9 @@ enum smtp_command {
 	SMTP_CMD_EXPN,
 	SMTP_CMD_HELP,
 	SMTP_CMD_UNKNOWN,	/* any other verb, or a line without one */
+	SMTP_CMD_INVALID,	/* a line with a control byte other than HT
+				 * (CR, LF at its end excepted): refuse it,
+				 * never forward it */
 };
 
 enum smtp_follow_event_type {

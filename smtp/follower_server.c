@@ -34,6 +34,7 @@ static const char *const command_names[] = {
 	[SMTP_CMD_EXPN] = "EXPN",
 	[SMTP_CMD_HELP] = "HELP",
 	[SMTP_CMD_UNKNOWN] = "unknown",
+	[SMTP_CMD_INVALID] = "invalid",
 };
 
 const char *

@@ -61,6 +61,13 @@ smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname)
 	    " Too many TLS handshakes in progress, try again later\r\n");
 }
 
+size_t
+smtp_reply_session_time_exceeded(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.4.2 ", hostname,
+	    " Error: maximum session time exceeded\r\n");
+}
+
 void
 smtp_reply_reader_init(struct smtp_reply_reader *r)
 {

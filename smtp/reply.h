@@ -48,6 +48,14 @@ size_t smtp_reply_too_many_connections(char *out, size_t cap,
  */
 size_t smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname);
 
+/*
+ * Formats "421 4.4.2 <hostname> Error: maximum session time exceeded\r\n",
+ * sent before a session closes at max_session_time.  Returns the length,
+ * or 0.
+ */
+size_t smtp_reply_session_time_exceeded(char *out, size_t cap,
+    const char *hostname);
+
 /* Longest reply line the reader accepts, CRLF included (RFC 5321: 512). */
 #define SMTP_REPLY_LINE_MAX 512
 

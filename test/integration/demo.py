@@ -94,7 +94,7 @@ def main() -> int:
 
         print("\n== subtls session log")
         for line in subtls.log_text().splitlines():
-            if " open " in line or " close " in line:
+            if any(word in line for word in (" open ", " close ", " auth ok ", " message accepted ")):
                 print(line)
         print("\n== Postfix log (its view of the client address)")
         for line in postfix.maillog_text().splitlines():

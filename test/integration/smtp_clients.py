@@ -305,3 +305,15 @@ def handshake_completed(result: subprocess.CompletedProcess) -> bool:
     negotiated = re.search(r"^New, (TLSv1(?:\.\d)?|SSLv3), Cipher is (?!\(NONE\))\S+",
                            result.stdout, re.MULTILINE)
     return negotiated is not None
+
+
+def client_hello(certificate: Path, server_hostname: str = "localhost") -> bytes:
+    """Return the first bytes a TLS client sends: its ClientHello record, made without a socket."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_context(certificate).wrap_bio(incoming, outgoing,
+                                               server_hostname=server_hostname)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()

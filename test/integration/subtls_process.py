@@ -73,6 +73,10 @@ class SubtlsConfig:
     proxy_tlvs: Optional[str] = None
     # require_auth of both listeners.
     require_auth: Optional[str] = None
+    # Time limits and pre-TLS parsing: None leaves subtls's default.
+    max_session_time: Optional[str] = None
+    pretls_bare_lf: Optional[str] = None
+    reply_timeout: Optional[str] = None
     # Connection limits of [global]; None leaves subtls's default.
     max_sessions: Optional[str] = None
     max_sessions_per_client: Optional[str] = None
@@ -94,6 +98,9 @@ class SubtlsConfig:
             ("auth_failures", self.auth_failures),
             ("auth_failure_window", self.auth_failure_window),
             ("auth_ban_time", self.auth_ban_time))
+        global_options = optional_lines(
+            ("max_session_time", self.max_session_time),
+            ("pretls_bare_lf", self.pretls_bare_lf))
         limits = optional_lines(
             ("max_sessions", self.max_sessions),
             ("max_sessions_per_client", self.max_sessions_per_client),
@@ -101,6 +108,7 @@ class SubtlsConfig:
             ("max_handshakes_in_progress", self.max_handshakes_in_progress),
             ("max_errors", self.max_errors))
         backend_options = optional_lines(
+            ("reply_timeout", self.reply_timeout),
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),
             ("trace_header", self.trace_header),
             ("trace_auth_user", self.trace_auth_user),
@@ -115,7 +123,7 @@ idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
 log = {self.log}
 log_level = {self.log_level}
-{auth_throttling}{limits}
+{global_options}{auth_throttling}{limits}
 [tls]
 {certificates}{policy}{self.tls_settings}
 {self.tls_lines}

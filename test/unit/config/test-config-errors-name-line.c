@@ -21,6 +21,7 @@ static const struct error_case cases[] = {
 	  VALID_REST,
 	  "@FILE@:3: unknown key \"timeout\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
+	  "max_session_time, pretls_bare_lf, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "
@@ -154,6 +155,7 @@ static const struct error_case cases[] = {
 	  "mode = sometimes\n",
 	  "@FILE@:2: unknown key \"colour\" in [global] (allowed: hostname, "
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
+	  "max_session_time, pretls_bare_lf, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "

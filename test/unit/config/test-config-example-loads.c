@@ -271,6 +271,11 @@ test_defaults(void)
 	CHECK(cfg.global.command_timeout_ms == 300000,
 	    "command_timeout default");
 	CHECK(cfg.global.idle_timeout_ms == 600000, "idle_timeout default");
+	CHECK(cfg.global.max_session_time_ms == 3600000,
+	    "max_session_time default");
+	CHECK(cfg.global.pretls_bare_lf == CONFIG_BARE_LF_ACCEPT,
+	    "pretls_bare_lf default");
+	CHECK(cfg.backend.reply_timeout_ms == 600000, "reply_timeout default");
 	CHECK(cfg.global.drain_timeout_ms == 60000, "drain_timeout default");
 	CHECK(cfg.global.log == CONFIG_LOG_STDERR, "log default");
 	CHECK(cfg.global.log_level == CONFIG_LOG_INFO, "log_level default");

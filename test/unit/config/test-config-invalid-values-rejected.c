@@ -54,6 +54,17 @@ static const struct error_case cases[] = {
 	{ "duration above 24 hours",
 	  BACKEND_WITH("address = 127.0.0.1:10587\nconnect_timeout = 25h"),
 	  "@FILE@:6: invalid connect_timeout \"25h\" " DURATION_ALLOWED "\n" },
+	{ "max_session_time above 24 hours",
+	  GLOBAL_WITH("max_session_time = 2d"),
+	  "@FILE@:2: invalid max_session_time \"2d\" " DURATION_ALLOWED
+	  "\n" },
+	{ "reply_timeout of zero",
+	  BACKEND_WITH("address = 127.0.0.1:10587\nreply_timeout = 0"),
+	  "@FILE@:6: invalid reply_timeout \"0\" " DURATION_ALLOWED "\n" },
+	{ "pretls_bare_lf other than accept or reject",
+	  GLOBAL_WITH("pretls_bare_lf = normalize"),
+	  "@FILE@:2: invalid pretls_bare_lf \"normalize\" (allowed: accept, "
+	  "reject)\n" },
 	{ "empty value",
 	  GLOBAL_WITH("command_timeout ="),
 	  "@FILE@:2: missing value for command_timeout " DURATION_ALLOWED

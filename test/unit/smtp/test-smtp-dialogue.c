@@ -26,6 +26,14 @@
 #define TOO_LONG "500 5.5.2 Error: line too long\r\n"
 #define PIPELINED "554 5.5.1 Error: command pipelined after STARTTLS\r\n"
 #define TOO_MANY_ERRORS "421 4.7.0 " HOSTNAME " Error: too many errors\r\n"
+#define BARE_CR "500 5.5.2 Error: bare CR in a command line\r\n"
+#define BARE_LF "500 5.5.2 Error: bare LF in a command line, end lines " \
+	"with CRLF\r\n"
+#define NOT_HTTP "221 2.7.0 " HOSTNAME " Error: this is an SMTP server, " \
+	"not an HTTP server; closing\r\n"
+
+/* The first bytes of a TLS 1.2 ClientHello record. */
+#define CLIENT_HELLO "\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03"
 
 #define MAIL "MAIL FROM:<alice@example.org>\r\n"
 #define MAIL_5 MAIL MAIL MAIL MAIL MAIL
@@ -137,9 +145,55 @@ static const struct dialogue_case cases[] = {
 	{ "bare LF ends a command",
 	    "EHLO client.example\nNOOP\n", 0, 0,
 	    EHLO_REPLY OK, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
-	{ "bare CR does not end a command",
-	    "NOOP\rRSET\r\n", 0, 0,
+	{ "bare CR inside a command is an error",
+	    "NOOP\rRSET\r\nNOOP\r\n", 0, 0,
+	    BARE_CR OK, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "CR before CRLF is an error",
+	    "STARTTLS\r\r\n", 0, 0,
+	    BARE_CR, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "bare CR split across reads is an error",
+	    "EHLO client\r.example\r\n", 0, 1,
+	    BARE_CR, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "GET request line closes with 221",
+	    "GET / HTTP/1.1\r\nHost: mx.example.org\r\n\r\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "lowercase POST closes with 221",
+	    "post /submit HTTP/1.0\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "CONNECT closes with 221",
+	    "CONNECT mx.example.org:25 HTTP/1.1\r\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "OPTIONS closes with 221",
+	    "OPTIONS * HTTP/1.1\r\nHEAD / HTTP/1.1\r\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "HTTP/2 preface closes with 221",
+	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "Host header after EHLO closes with 221",
+	    "EHLO client.example\r\nHost: mx.example.org\r\n", 0, 0,
+	    EHLO_REPLY NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "User-Agent header closes with 221",
+	    "User-Agent: curl/7.88.1\r\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "MAIL FROM with a colon is no HTTP header",
+	    "MAIL FROM:<alice@example.org>\r\n", 0, 0,
 	    NEEDS_TLS, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "GETX is an unknown verb, not HTTP",
+	    "GETX /\r\n", 0, 0,
+	    NEEDS_TLS, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "ClientHello at session start closes without reply",
+	    CLIENT_HELLO, sizeof(CLIENT_HELLO) - 1, 0,
+	    "", SMTP_STEP_CLOSE, SMTP_CLOSE_TLS_CLIENT_HELLO },
+	{ "first ClientHello byte alone closes",
+	    "\x16", 1, 0,
+	    "", SMTP_STEP_CLOSE, SMTP_CLOSE_TLS_CLIENT_HELLO },
+	{ "ClientHello after EHLO closes without reply",
+	    "EHLO client.example\r\n" CLIENT_HELLO,
+	    21 + sizeof(CLIENT_HELLO) - 1, 0,
+	    EHLO_REPLY, SMTP_STEP_CLOSE, SMTP_CLOSE_TLS_CLIENT_HELLO },
+	{ "handshake byte inside a line is no record start",
+	    "NOOP \x16\r\n", 0, 0,
+	    OK, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
 	{ "commands split byte by byte",
 	    "EHLO client.example\r\nNOOP\r\nSTARTTLS\r\n", 0, 1,
 	    EHLO_REPLY OK READY, SMTP_STEP_STARTTLS, SMTP_CLOSE_NONE },
@@ -226,10 +280,13 @@ drain_steps(struct smtp_dialogue *d, struct run_result *result)
 	}
 }
 
-/* Feeds input in reads of at most chunk bytes until it or the dialogue ends. */
+/*
+ * Feeds input in reads of at most chunk bytes until it or the dialogue ends.
+ * reject_bare_lf is passed to smtp_dialogue_set_reject_bare_lf().
+ */
 static void
-run_dialogue(const char *input, size_t input_len, size_t chunk,
-    struct run_result *result)
+run_dialogue_with(const char *input, size_t input_len, size_t chunk,
+    bool reject_bare_lf, struct run_result *result)
 {
 	struct smtp_dialogue *d = smtp_dialogue_new(HOSTNAME);
 	bool over;
@@ -240,6 +297,7 @@ run_dialogue(const char *input, size_t input_len, size_t chunk,
 		CHECK(false, "dialogue allocated");
 		return;
 	}
+	smtp_dialogue_set_reject_bare_lf(d, reject_bare_lf);
 
 	do {
 		size_t space;
@@ -261,6 +319,13 @@ run_dialogue(const char *input, size_t input_len, size_t chunk,
 
 	result->close_reason = smtp_dialogue_close_reason(d);
 	smtp_dialogue_free(d);
+}
+
+static void
+run_dialogue(const char *input, size_t input_len, size_t chunk,
+    struct run_result *result)
+{
+	run_dialogue_with(input, input_len, chunk, false, result);
 }
 
 static const char *
@@ -310,6 +375,45 @@ test_table(void)
 		struct run_result result;
 
 		run_dialogue(c->input, len, c->chunk, &result);
+		check_result(c->name, &result, c->replies, strlen(c->replies),
+		    c->last_step, c->close_reason);
+	}
+}
+
+/* The same dialogue with pretls_bare_lf = reject. */
+static const struct dialogue_case bare_lf_rejected_cases[] = {
+	{ "bare LF line is an error",
+	    "EHLO client.example\nNOOP\r\n", 0, 0,
+	    BARE_LF OK, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "STARTTLS with bare LF does not start TLS",
+	    "STARTTLS\n", 0, 0,
+	    BARE_LF, SMTP_STEP_NEED_INPUT, SMTP_CLOSE_NONE },
+	{ "CRLF lines are accepted",
+	    "EHLO client.example\r\nSTARTTLS\r\n", 0, 1,
+	    EHLO_REPLY READY, SMTP_STEP_STARTTLS, SMTP_CLOSE_NONE },
+	{ "HTTP with bare LF still closes",
+	    "GET / HTTP/1.0\n", 0, 0,
+	    NOT_HTTP, SMTP_STEP_CLOSE, SMTP_CLOSE_HTTP_COMMAND },
+	{ "bare LF lines count toward the error limit",
+	    "NOOP\nNOOP\nNOOP\nNOOP\nNOOP\nNOOP\nNOOP\nNOOP\nNOOP\nNOOP\n"
+	    "NOOP\r\n", 0, 0,
+	    BARE_LF BARE_LF BARE_LF BARE_LF BARE_LF BARE_LF BARE_LF BARE_LF
+	    BARE_LF BARE_LF TOO_MANY_ERRORS,
+	    SMTP_STEP_CLOSE, SMTP_CLOSE_TOO_MANY_ERRORS },
+};
+
+static void
+test_bare_lf_rejected(void)
+{
+	size_t count = sizeof(bare_lf_rejected_cases) /
+	    sizeof(bare_lf_rejected_cases[0]);
+
+	for (size_t i = 0; i < count; i++) {
+		const struct dialogue_case *c = &bare_lf_rejected_cases[i];
+		struct run_result result;
+
+		run_dialogue_with(c->input, strlen(c->input), c->chunk, true,
+		    &result);
 		check_result(c->name, &result, c->replies, strlen(c->replies),
 		    c->last_step, c->close_reason);
 	}
@@ -504,6 +608,11 @@ test_close_reason_names(void)
 	CHECK(strcmp(smtp_close_reason_name(SMTP_CLOSE_TOO_MANY_ERRORS),
 	    "too_many_errors") == 0,
 	    "close reason too many errors is named too_many_errors");
+	CHECK(strcmp(smtp_close_reason_name(SMTP_CLOSE_HTTP_COMMAND),
+	    "http_command") == 0, "HTTP command is named http_command");
+	CHECK(strcmp(smtp_close_reason_name(SMTP_CLOSE_TLS_CLIENT_HELLO),
+	    "tls_on_starttls_port") == 0,
+	    "ClientHello is named tls_on_starttls_port");
 	CHECK(strcmp(smtp_close_reason_name((enum smtp_close_reason)99),
 	    "unknown") == 0, "out-of-range close reason is named unknown");
 }
@@ -512,6 +621,7 @@ int
 main(void)
 {
 	test_table();
+	test_bare_lf_rejected();
 	test_line_length_limit();
 	test_flood_without_line_end();
 	test_one_reply_per_step();

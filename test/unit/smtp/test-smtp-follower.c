@@ -548,6 +548,34 @@ check_dot_line(const struct dot_case *c)
 	smtp_follower_free(f);
 }
 
+/*
+ * Postfix splits a command at \v and \f too, so a line with a control byte
+ * is never classified by its verb: it could be an XCLIENT for Postfix.
+ */
+static void
+check_control_bytes(void)
+{
+	static const char *const lines[] = {
+		"XCLIENT\vADDR=192.0.2.66\r\n", "\fXCLIENT ADDR=192.0.2.66\r\n",
+		"MAIL\vFROM:<a@example.org>\r\n", "DATA\v\r\n",
+		"BDAT\f5\r\n", "EHLO a\rb\r\n", "NOOP\x7f\r\n",
+	};
+	struct smtp_follow_event ev;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct smtp_follower *f = smtp_follower_new(false);
+
+		smtp_follower_client(f, lines[i], strlen(lines[i]), &ev);
+		CHECK(ev.type == SMTP_FOLLOW_COMMAND, "line %zu is a command", i);
+		CHECK(ev.command == SMTP_CMD_INVALID, "line %zu is invalid", i);
+		smtp_follower_drop_command(f);
+		CHECK(smtp_follower_client(f, BYTES("NOOP\r\n"), &ev) == 6,
+		    "line %zu: the next line is read as a command", i);
+		CHECK(ev.command == SMTP_CMD_NOOP, "line %zu: NOOP follows", i);
+		smtp_follower_free(f);
+	}
+}
+
 /* A refused XCLIENT expects no reply, so the next reply is matched to NOOP. */
 static void
 check_refused_command(void)
@@ -674,6 +702,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(dot_cases) / sizeof(dot_cases[0]); i++)
 		check_dot_line(&dot_cases[i]);
 	check_refused_command();
+	check_control_bytes();
 	check_pending_limit();
 	check_line_length_limit();
 	check_random_streams();

@@ -32,6 +32,13 @@ config_set_defaults(struct config *cfg)
 	cfg->global.auth_failures = 5;
 	cfg->global.auth_failure_window_ms = 10 * 60 * 1000;
 	cfg->global.auth_ban_time_ms = 60 * 60 * 1000;
+	/* The reasons for these numbers are in README.md, "Limits and
+	 * defaults". */
+	cfg->global.max_sessions = 5000;
+	cfg->global.max_sessions_per_client = 50;
+	cfg->global.connection_rate_per_client = 120;
+	cfg->global.max_handshakes_in_progress = 256;
+	cfg->global.max_errors = 10;
 	/* Mobile clients that reconnect through the day resume for 12 h. */
 	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
 	cfg->tls.expiry_warning_ms = 14ULL * 24 * 3600 * 1000;

@@ -47,6 +47,11 @@
  *                 servers differ on whether it includes IPv6
  *   auth_failures  a whole number from 0 to 100
  *   pretls_bare_lf  accept or reject
+ *   max_sessions, max_sessions_per_client, max_handshakes_in_progress
+ *                 a whole number up to 60000; only max_sessions cannot be
+ *                 0, which turns the others off
+ *   connection_rate_per_client  connections a minute, 0 to 1000000
+ *   max_errors    a whole number from 1 to 1000
  *   discard_ehlo_keywords  EHLO keywords (RFC 5321 ehlo-keyword, at most 64
  *                 characters) separated by ',' or blanks, in any case; a
  *                 keyword given twice is an error
@@ -101,7 +106,19 @@ struct config_global {
 	unsigned auth_failures;		/* default 5; 0: no throttling */
 	uint64_t auth_failure_window_ms; /* default 10 min */
 	uint64_t auth_ban_time_ms;	/* default 1 h */
+	unsigned max_sessions;		/* default 5000 */
+	unsigned max_sessions_per_client; /* default 50; 0: no limit */
+	unsigned connection_rate_per_client; /* a minute; default 120; 0: off */
+	unsigned max_handshakes_in_progress; /* default 256; 0: no limit */
+	unsigned max_errors;		/* default 10, before TLS */
 };
+
+/* Upper bounds of the limits.  max_sessions stays below the entries of the
+ * per-client table (proxy/client_limits.h), which must find room for every
+ * open session's client. */
+#define CONFIG_MAX_SESSIONS_MAX 60000
+#define CONFIG_CONNECTION_RATE_MAX 1000000
+#define CONFIG_MAX_ERRORS_MAX 1000
 
 /* TLS protocol versions as on the wire. */
 #define CONFIG_TLS1_0 0x0301

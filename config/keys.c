@@ -326,6 +326,49 @@ set_auth_failures(struct config_loader *loader, const struct config_key *key,
 	*field = (unsigned)number;
 }
 
+/* The whole-number keys and their ranges. */
+static const struct count_range {
+	const char *name;
+	unsigned long min;
+	unsigned long max;
+} count_ranges[] = {
+	{ "max_sessions", 1, CONFIG_MAX_SESSIONS_MAX },
+	{ "max_sessions_per_client", 0, CONFIG_MAX_SESSIONS_MAX },
+	{ "connection_rate_per_client", 0, CONFIG_CONNECTION_RATE_MAX },
+	{ "max_handshakes_in_progress", 0, CONFIG_MAX_SESSIONS_MAX },
+	{ "max_errors", 1, CONFIG_MAX_ERRORS_MAX },
+};
+
+/* Sets a whole number within the range of count_ranges.  Only digits, so
+ * that "-1", "5x" or "1e3" is an error and not what strtoul() makes of it. */
+static void
+set_count(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	unsigned *field = field_of(loader, key);
+	size_t digits = strspn(value, "0123456789");
+	const struct count_range *range = NULL;
+	unsigned long number;
+
+	for (size_t i = 0; i < sizeof(count_ranges) / sizeof(count_ranges[0]);
+	    i++)
+		if (strcmp(count_ranges[i].name, key->name) == 0)
+			range = &count_ranges[i];
+	if (range == NULL)
+		abort();
+
+	if (digits == 0 || digits > 9 || value[digits] != '\0') {
+		report_invalid(loader, key, value);
+		return;
+	}
+	number = strtoul(value, NULL, 10);
+	if (number < range->min || number > range->max) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	*field = (unsigned)number;
+}
+
 /* Certificates live for months, so this duration also takes days. */
 static void
 set_long_duration(struct config_loader *loader, const struct config_key *key,
@@ -777,6 +820,27 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_GLOBAL, "auth_ban_time", false, DURATION,
 	  set_duration, GLOBAL(auth_ban_time_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "max_sessions", false,
+	  "a whole number from 1 to 60000",
+	  set_count, GLOBAL(max_sessions), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+	{ CONFIG_SECTION_GLOBAL, "max_sessions_per_client", false,
+	  "a whole number from 0 to 60000; 0 turns the limit off",
+	  set_count, GLOBAL(max_sessions_per_client), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "connection_rate_per_client", false,
+	  "connections per minute, a whole number from 0 to 1000000; 0 turns "
+	  "the limit off",
+	  set_count, GLOBAL(connection_rate_per_client), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "max_handshakes_in_progress", false,
+	  "a whole number from 0 to 60000; 0 turns the limit off",
+	  set_count, GLOBAL(max_handshakes_in_progress), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "max_errors", false,
+	  "a whole number from 1 to 1000",
+	  set_count, GLOBAL(max_errors), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 
 	{ CONFIG_SECTION_TLS, "certificate", false,
 	  "the path of a readable PEM file",

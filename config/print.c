@@ -202,6 +202,14 @@ config_print(const struct config *cfg, FILE *out)
 	print_duration(out, "auth_failure_window",
 	    global->auth_failure_window_ms);
 	print_duration(out, "auth_ban_time", global->auth_ban_time_ms);
+	fprintf(out, "max_sessions = %u\n", global->max_sessions);
+	fprintf(out, "max_sessions_per_client = %u\n",
+	    global->max_sessions_per_client);
+	fprintf(out, "connection_rate_per_client = %u\n",
+	    global->connection_rate_per_client);
+	fprintf(out, "max_handshakes_in_progress = %u\n",
+	    global->max_handshakes_in_progress);
+	fprintf(out, "max_errors = %u\n", global->max_errors);
 
 	fprintf(out, "\n[tls]\n");
 	print_certificates(out, &tls->certificates);

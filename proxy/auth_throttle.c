@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "proxy/auth_throttle.h"
+#include "proxy/client_key.h"
 
 /* Entry and bucket numbers are 16 bits wide, and NONE marks the end of a
  * chain or list. */
@@ -30,13 +31,8 @@ _Static_assert(AUTH_THROTTLE_LIMIT_MAX - 1 <= UINT8_MAX,
 
 enum list_id { LIST_FREE, LIST_IDLE, LIST_BANNED };
 
-struct key {
-	uint64_t value;		/* IPv4 address, or the IPv6 /64 prefix */
-	uint8_t family;		/* 4 or 6 */
-};
-
 struct entry {
-	uint64_t key;			/* as struct key's value */
+	uint64_t key;			/* as struct client_key's value */
 	uint64_t base_ms;		/* origin of the history offsets */
 	uint64_t last_failure_ms;
 	uint64_t banned_until_ms;	/* on the banned list only */
@@ -107,91 +103,15 @@ list_move(struct auth_throttle *t, enum list_id id, uint16_t n)
 	list_append(t, id, n);
 }
 
-static inline uint64_t
-rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND do {							\
-	v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);	\
-	v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);	\
-} while (0)
-
-/*
- * Hashes a key with SipHash-2-4 over its two 64-bit words, keyed by the
- * table's random seed.  Clients choose their addresses, and an unkeyed hash
- * would let them fill one bucket's chain.
- */
 static uint16_t
-key_bucket(const struct auth_throttle *t, struct key k)
+key_bucket(const struct auth_throttle *t, struct client_key k)
 {
-	uint64_t v0 = t->seed[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = t->seed[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = t->seed[0] ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = t->seed[1] ^ 0x7465646279746573ULL;
-	uint64_t words[3] = { k.value, k.family, (uint64_t)16 << 56 };
-
-	for (int i = 0; i < 3; i++) {
-		v3 ^= words[i];
-		SIPROUND;
-		SIPROUND;
-		v0 ^= words[i];
-	}
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return (uint16_t)((v0 ^ v1 ^ v2 ^ v3) & (AUTH_THROTTLE_ENTRIES - 1));
-}
-
-static uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* Returns false for an address family without a key. */
-static bool
-key_from_sockaddr(const struct sockaddr *addr, struct key *k)
-{
-	if (addr->sa_family == AF_INET) {
-		const struct sockaddr_in *sin;
-
-		sin = (const struct sockaddr_in *)addr;
-		k->value = ntohl(sin->sin_addr.s_addr);
-		k->family = 4;
-		return true;
-	}
-	if (addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6;
-		const uint8_t *b;
-
-		sin6 = (const struct sockaddr_in6 *)addr;
-		b = sin6->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			k->value = (uint64_t)b[12] << 24 |
-			    (uint64_t)b[13] << 16 |
-			    (uint64_t)b[14] << 8 | b[15];
-			k->family = 4;
-		} else {
-			k->value = load_be64(b);
-			k->family = 6;
-		}
-		return true;
-	}
-	return false;
+	return (uint16_t)(client_key_hash(t->seed, k) &
+	    (AUTH_THROTTLE_ENTRIES - 1));
 }
 
 static uint16_t
-entry_find(const struct auth_throttle *t, struct key k)
+entry_find(const struct auth_throttle *t, struct client_key k)
 {
 	uint16_t n = t->buckets[key_bucket(t, k)];
 
@@ -210,7 +130,7 @@ static void
 entry_drop(struct auth_throttle *t, uint16_t n)
 {
 	struct entry *e = &t->entries[n];
-	struct key k = { .value = e->key, .family = e->family };
+	struct client_key k = { .value = e->key, .family = e->family };
 	uint16_t *link = &t->buckets[key_bucket(t, k)];
 
 	while (*link != n)
@@ -275,7 +195,7 @@ entry_to_evict(const struct auth_throttle *t)
 
 /* Adds an empty entry for k on the idle list, evicting one when full. */
 static uint16_t
-entry_insert(struct auth_throttle *t, struct key k, uint64_t now_ms)
+entry_insert(struct auth_throttle *t, struct client_key k, uint64_t now_ms)
 {
 	uint16_t n, bucket;
 	struct entry *e;
@@ -410,11 +330,11 @@ bool
 auth_throttle_failure(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms, unsigned limit, uint64_t window_ms, uint64_t ban_ms)
 {
-	struct key k;
+	struct client_key k;
 	struct entry *e;
 	uint16_t n;
 
-	if (limit == 0 || !key_from_sockaddr(addr, &k))
+	if (limit == 0 || !client_key_from_sockaddr(addr, &k))
 		return false;
 	if (limit > AUTH_THROTTLE_LIMIT_MAX)
 		limit = AUTH_THROTTLE_LIMIT_MAX;
@@ -459,10 +379,10 @@ uint64_t
 auth_throttle_banned(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms)
 {
-	struct key k;
+	struct client_key k;
 	uint16_t n;
 
-	if (!key_from_sockaddr(addr, &k))
+	if (!client_key_from_sockaddr(addr, &k))
 		return 0;
 
 	n = entry_find(t, k);
@@ -484,46 +404,23 @@ auth_throttle_count(const struct auth_throttle *t)
 size_t
 auth_throttle_key_format(const struct sockaddr *addr, char *out, size_t cap)
 {
-	char text[AUTH_THROTTLE_KEY_TEXT_MAX];
-	struct key k;
-	size_t len;
+	struct client_key k;
 
-	if (!key_from_sockaddr(addr, &k))
+	if (!client_key_from_sockaddr(addr, &k))
 		return 0;
-
-	if (k.family == 4) {
-		struct in_addr a = { .s_addr = htonl((uint32_t)k.value) };
-
-		if (inet_ntop(AF_INET, &a, text, sizeof(text)) == NULL)
-			return 0;
-	} else {
-		struct in6_addr a;
-
-		memset(&a, 0, sizeof(a));
-		for (int i = 0; i < 8; i++)
-			a.s6_addr[i] = (uint8_t)(k.value >> (56 - 8 * i));
-		if (inet_ntop(AF_INET6, &a, text, sizeof(text)) == NULL)
-			return 0;
-		strcat(text, "/64");
-	}
-
-	len = strlen(text);
-	if (len >= cap)
-		return 0;
-	memcpy(out, text, len + 1);
-	return len;
+	return client_key_format(k, out, cap);
 }
 
 unsigned
 auth_throttle_failures(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms, uint64_t window_ms)
 {
-	struct key k;
+	struct client_key k;
 	struct entry *e;
 	uint16_t n;
 	unsigned counted = 0;
 
-	if (!key_from_sockaddr(addr, &k))
+	if (!client_key_from_sockaddr(addr, &k))
 		return 0;
 	n = entry_find(t, k);
 	if (n == NONE)

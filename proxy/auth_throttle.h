@@ -7,11 +7,9 @@
  * decrease from one call to the next (uv_now() does not).  It uses no libuv,
  * so unit tests cover every rule below.
  *
- * Key: an IPv4 address.  An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the
- * same key as a.b.c.d.  Any other IPv6 address counts by its /64 prefix,
- * because a host that has one address of a /64 can usually use any other,
- * a new one for every connection.  Other address families have no key, so
- * the table ignores their failures and never bans them.
+ * Key: an IPv4 address or an IPv6 /64 (proxy/client_key.h).  Other address
+ * families have no key, so the table ignores their failures and never bans
+ * them.
  *
  * Memory: at most AUTH_THROTTLE_ENTRIES entries.  An entry costs 56 bytes,
  * plus a history of limit - 1 failure times of 4 bytes each while it is not
@@ -32,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/client_key.h"
+
 struct auth_throttle;
 
 /* Maximum number of keys that the table tracks at once. */
@@ -47,7 +47,7 @@ struct auth_throttle;
 
 /* Buffer size for auth_throttle_key_format(): an IPv6 address, "/64" and
  * the terminating NUL. */
-#define AUTH_THROTTLE_KEY_TEXT_MAX (INET6_ADDRSTRLEN + 3)
+#define AUTH_THROTTLE_KEY_TEXT_MAX CLIENT_KEY_TEXT_MAX
 
 /*
  * Allocates an empty table, with a random seed for its hash so that clients

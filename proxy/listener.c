@@ -1,15 +1,20 @@
 /*
- * Listening sockets.  Each is created, configured and bound here, then handed
- * to libuv with uv_tcp_open(): libuv 1.44 has no SO_REUSEPORT flag, and a
- * later one-loop-per-thread design will bind one socket per loop this way.
+ * Listening sockets.  Each is created, configured and bound here, because
+ * libuv 1.44 has no SO_REUSEPORT flag, and a later one-loop-per-thread
+ * design will bind one socket per loop this way.  libuv polls the socket,
+ * and subtls accepts (see struct listener_socket).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "proxy/admission.h"
+#include "proxy/client_key.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
@@ -18,32 +23,204 @@
 /* The kernel caps this at net.core.somaxconn. */
 #define LISTEN_BACKLOG 511
 
+/* Connections accepted per poll callback, so that one busy listener does
+ * not hold up the sessions' own events. */
+#define ACCEPT_BATCH 32
+
 static void
-on_connection(uv_stream_t *stream, int status)
+log_accept_error(struct listener_socket *ls, int error)
 {
-	struct listener_socket *ls = stream->data;
+	uint64_t now = uv_now(&ls->listener->server->loop);
 
-	if (status < 0) {
-		uint64_t now = uv_now(stream->loop);
-
-		/* A failure that repeats for every connection (ENOBUFS, say)
-		 * is logged once a second.  Running out of descriptors is not
-		 * reported here: libuv 1.44 then accepts and closes the
-		 * connection itself, which is why main() raises the limit. */
-		if (ls->last_accept_warning_ms != 0 &&
-		    now - ls->last_accept_warning_ms < 1000) {
-			ls->accept_errors_unlogged++;
-			return;
-		}
-		log_message(CONFIG_LOG_WARNING, ls->listener->ident,
-		    "accept on %s failed: %s (%u more failures not logged)",
-		    ls->address->text, uv_strerror(status),
-		    ls->accept_errors_unlogged);
-		ls->last_accept_warning_ms = now;
-		ls->accept_errors_unlogged = 0;
+	/* A failure that repeats for every connection (ENOBUFS, say) is
+	 * logged once a second. */
+	if (ls->last_accept_warning_ms != 0 &&
+	    now - ls->last_accept_warning_ms < 1000) {
+		ls->accept_errors_unlogged++;
 		return;
 	}
-	session_accept(ls->listener, stream);
+	log_message(CONFIG_LOG_WARNING, ls->listener->ident,
+	    "accept on %s failed: %s (%u more failures not logged)",
+	    ls->address->text, strerror(error), ls->accept_errors_unlogged);
+	ls->last_accept_warning_ms = now;
+	ls->accept_errors_unlogged = 0;
+}
+
+/*
+ * Sheds one connection when accept() failed with EMFILE or ENFILE.  The
+ * spare descriptor is closed so that accept() can take the connection,
+ * which is closed at once, and reopened.  Without it the connection would
+ * stay in the backlog and the socket would poll readable again at once,
+ * so the loop would spin.  When no spare is left, the socket pauses until
+ * a session ends and frees descriptors.
+ *
+ * Linux's accept() takes a descriptor number before it looks at the
+ * backlog, so EMFILE also comes when no connection waits.  Returns false
+ * when nothing was shed and accepting should stop.
+ */
+static bool
+shed_connection(struct listener_socket *ls, int error)
+{
+	struct listener *l = ls->listener;
+	struct server *srv = l->server;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char client[CLIENT_KEY_TEXT_MAX + 8] = "unknown";
+	const char *action = "closed";
+	struct rlimit files = { 0, 0 };
+	unsigned suppressed;
+	int fd = -1, accept_error = 0;
+
+	if (srv->spare_fd >= 0) {
+		close(srv->spare_fd);
+		srv->spare_fd = -1;
+		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
+		    SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			session_format_address(&peer, client, sizeof(client));
+		} else
+			accept_error = errno;
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (srv->spare_fd < 0) {
+		ls->paused_for_descriptors = true;
+		listener_socket_update(ls);
+		action = "accept_paused";
+	} else if (fd < 0) {
+		/* No connection waits (EAGAIN), unless the one that did
+		 * has just left (ECONNABORTED). */
+		return accept_error == ECONNABORTED || accept_error == EINTR;
+	}
+
+	if (!admission_warning_due(srv, LIMIT_OPEN_FILES, &suppressed))
+		return fd >= 0;
+	(void)getrlimit(RLIMIT_NOFILE, &files);
+	log_message(CONFIG_LOG_WARNING, l->ident, "limit reached listener=%s "
+	    "address=%s client=%s limit=open_files value=%llu action=%s "
+	    "error=\"%s\" suppressed=%u", l->config->name, ls->address->text,
+	    client, (unsigned long long)files.rlim_cur, action,
+	    strerror(error), suppressed);
+	return fd >= 0;
+}
+
+/*
+ * Returns whether ls must wait for a handshake slot before it accepts: an
+ * implicit TLS socket while every slot is taken.  The connections then wait
+ * in the kernel's backlog, not in subtls.  waiting says that a connection is
+ * known to wait (the socket polled readable), which is when the socket
+ * pauses and the limit is logged.  Otherwise the next poll tells.
+ */
+static bool
+must_wait_for_handshake(struct listener_socket *ls, bool waiting)
+{
+	struct listener *l = ls->listener;
+	struct server *srv = l->server;
+	unsigned suppressed;
+
+	if (l->config->mode != CONFIG_MODE_IMPLICIT ||
+	    admission_handshake_slot_free(srv))
+		return false;
+	if (!waiting)
+		return true;
+
+	ls->paused_for_handshakes = true;
+	listener_socket_update(ls);
+	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES, &suppressed))
+		log_message(CONFIG_LOG_WARNING, l->ident, "limit reached "
+		    "listener=%s address=%s limit=max_handshakes_in_progress "
+		    "value=%u action=accept_paused suppressed=%u",
+		    l->config->name, ls->address->text,
+		    srv->config->global.max_handshakes_in_progress,
+		    suppressed);
+	return true;
+}
+
+static void
+on_readable(uv_poll_t *handle, int status, int events)
+{
+	struct listener_socket *ls = handle->data;
+	int fd;
+
+	(void)events;
+	if (status < 0) {
+		log_accept_error(ls, -status);
+		return;
+	}
+	for (int i = 0; i < ACCEPT_BATCH && ls->polling; i++) {
+		if (must_wait_for_handshake(ls, i == 0))
+			return;
+		fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			session_accept(ls->listener, fd);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			/* The client is gone, or a network error that
+			 * accept(2) on Linux passes on: try the next. */
+			continue;
+		case EMFILE:
+		case ENFILE:
+			if (!shed_connection(ls, errno))
+				return;
+			continue;
+		default:
+			log_accept_error(ls, errno);
+			return;
+		}
+	}
+}
+
+void
+listener_socket_update(struct listener_socket *ls)
+{
+	bool want = ls->open && !ls->paused_for_handshakes &&
+	    !ls->paused_for_descriptors;
+
+	if (want == ls->polling)
+		return;
+	if (want)
+		uv_poll_start(&ls->handle, UV_READABLE, on_readable);
+	else
+		uv_poll_stop(&ls->handle);
+	ls->polling = want;
+}
+
+void
+listeners_resume(struct server *srv, bool handshakes, bool descriptors)
+{
+	for (size_t i = 0; i < srv->listener_count; i++) {
+		struct listener *l = &srv->listeners[i];
+
+		for (size_t j = 0; j < l->socket_count; j++) {
+			struct listener_socket *ls = &l->sockets[j];
+
+			if (handshakes)
+				ls->paused_for_handshakes = false;
+			if (descriptors)
+				ls->paused_for_descriptors = false;
+			listener_socket_update(ls);
+		}
+	}
+}
+
+void
+listener_socket_close(struct listener_socket *ls, uv_close_cb done)
+{
+	ls->open = false;
+	ls->polling = false;
+	/* uv_close() stops the poll, after which the socket may close. */
+	uv_close((uv_handle_t *)&ls->handle, done);
+	close(ls->fd);
+	ls->fd = -1;
 }
 
 static int
@@ -108,20 +285,26 @@ listener_socket_start(struct listener *l, struct listener_socket *ls, int fd)
 	struct server *srv = l->server;
 	int rc;
 
-	uv_tcp_init(&srv->loop, &ls->handle);
-	ls->handle.data = ls;
-	ls->open = true;
-	rc = uv_tcp_open(&ls->handle, fd);
-	if (rc != 0)
+	ls->fd = fd;
+	if (listen(fd, LISTEN_BACKLOG) != 0) {
+		rc = -errno;
 		close(fd);
-	else
-		rc = uv_listen((uv_stream_t *)&ls->handle, LISTEN_BACKLOG,
-		    on_connection);
+		ls->fd = -1;
+		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s: "
+		    "%s", ls->address->text, strerror(-rc));
+		return -1;
+	}
+	rc = uv_poll_init_socket(&srv->loop, &ls->handle, fd);
 	if (rc != 0) {
+		close(fd);
+		ls->fd = -1;
 		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s: "
 		    "%s", ls->address->text, uv_strerror(rc));
 		return -1;
 	}
+	ls->handle.data = ls;
+	ls->open = true;
+	listener_socket_update(ls);
 	return 0;
 }
 
@@ -167,8 +350,7 @@ listeners_close(struct server *srv)
 		for (size_t j = 0; j < l->socket_count; j++) {
 			if (!l->sockets[j].open)
 				continue;
-			l->sockets[j].open = false;
-			uv_close((uv_handle_t *)&l->sockets[j].handle, NULL);
+			listener_socket_close(&l->sockets[j], NULL);
 		}
 	}
 }

@@ -12,11 +12,22 @@
 struct server;
 struct tls_context;
 
+/*
+ * A listening socket.  subtls accepts connections itself when libuv polls
+ * the socket readable, instead of with uv_listen(), so that it can leave
+ * connections in the kernel's backlog (max_handshakes_in_progress) and log
+ * and shed connections when descriptors run out.  libuv 1.44 sheds those
+ * without telling its caller.
+ */
 struct listener_socket {
-	uv_tcp_t handle;
+	uv_poll_t handle;
+	int fd;
 	struct listener *listener;
 	const struct config_listen_address *address;
 	bool open;
+	bool polling;			/* the poll handle is started */
+	bool paused_for_handshakes;	/* implicit TLS: no handshake slot */
+	bool paused_for_descriptors;	/* no spare descriptor to shed with */
 	uint64_t last_accept_warning_ms;	/* rate limit for accept errors */
 	unsigned accept_errors_unlogged;
 };
@@ -38,6 +49,18 @@ int listeners_open(struct server *srv);
 
 /* Closes every listening socket; sessions already accepted go on. */
 void listeners_close(struct server *srv);
+
+/* Stops polling ls and closes its handle and socket; done runs when libuv
+ * has closed the handle. */
+void listener_socket_close(struct listener_socket *ls, uv_close_cb done);
+
+/* Polls ls for connections unless it is closed or paused (see the paused_*
+ * flags), or stops polling it. */
+void listener_socket_update(struct listener_socket *ls);
+
+/* Clears the handshake pause of every implicit TLS socket (a handshake slot
+ * is free), or the descriptor pause of every socket (a session ended). */
+void listeners_resume(struct server *srv, bool handshakes, bool descriptors);
 
 /* Frees the listener array once the loop has closed the handles. */
 void listeners_free(struct server *srv);

@@ -149,7 +149,7 @@ retire_sockets(struct listener *l, const struct config_listener *next,
 			log_message(CONFIG_LOG_INFO, l->ident, "stopped "
 			    "listening on %s", ls->address->text);
 		ls->handle.data = retired;
-		uv_close((uv_handle_t *)&ls->handle, on_retired_closed);
+		listener_socket_close(ls, on_retired_closed);
 	}
 }
 

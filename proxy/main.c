@@ -6,6 +6,7 @@
  * SIGTERM or SIGINT has drained the sessions.  SIGHUP reloads.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/auth_throttle.h"
+#include "proxy/client_limits.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
@@ -96,14 +98,20 @@ drop_privileges(const struct config_global *g)
 	return 0;
 }
 
+/* Descriptors that are not sessions': listening sockets, the log, the
+ * event loop's own, the spare.  An estimate with room to spare. */
+#define RESERVED_DESCRIPTORS 32
+
 /*
- * Raises the open-file limit to its hard maximum: each session needs two
- * descriptors, and at the limit libuv closes new connections silently.
+ * Raises the open-file limit to its hard maximum, because each session
+ * needs two descriptors, and warns when max_sessions does not fit in it.
+ * At the limit subtls sheds new connections (proxy/listener.c).
  */
 static void
-raise_file_limit(void)
+raise_file_limit(const struct config_global *global)
 {
 	struct rlimit limit;
+	unsigned long long sessions;
 
 	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
 		return;
@@ -112,9 +120,18 @@ raise_file_limit(void)
 		(void)setrlimit(RLIMIT_NOFILE, &limit);
 		(void)getrlimit(RLIMIT_NOFILE, &limit);
 	}
+	sessions = limit.rlim_cur > RESERVED_DESCRIPTORS ?
+	    (limit.rlim_cur - RESERVED_DESCRIPTORS) / 2 : 0;
 	log_info("file descriptor limit %llu, enough for about %llu sessions",
-	    (unsigned long long)limit.rlim_cur,
-	    (unsigned long long)(limit.rlim_cur / 2));
+	    (unsigned long long)limit.rlim_cur, sessions);
+	if (sessions < global->max_sessions)
+		log_warning("max_sessions = %u needs about %llu descriptors, "
+		    "but the limit is %llu: connections beyond about %llu "
+		    "sessions are closed at once; raise the hard limit "
+		    "(LimitNOFILE= in a systemd unit) or lower max_sessions",
+		    global->max_sessions,
+		    2ULL * global->max_sessions + RESERVED_DESCRIPTORS,
+		    (unsigned long long)limit.rlim_cur, sessions);
 }
 
 /*
@@ -179,10 +196,16 @@ run(struct server *srv)
 		seed = (uint64_t)getpid() << 32;
 	srv->session_id_base = seed;
 	srv->throttle = auth_throttle_new();
-	if (srv->throttle == NULL) {
+	srv->client_limits = client_limits_new();
+	if (srv->throttle == NULL || srv->client_limits == NULL) {
 		log_error("out of memory");
+		auth_throttle_free(srv->throttle);
+		client_limits_free(srv->client_limits);
 		return 1;
 	}
+	/* Closed and reopened to shed a connection when descriptors run
+	 * out (proxy/listener.c); a failure here only loses that. */
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	uv_loop_init(&srv->loop);
 	uv_timer_init(&srv->loop, &srv->drain_timer);
@@ -203,13 +226,16 @@ run(struct server *srv)
 		listeners_free(srv);
 		uv_loop_close(&srv->loop);
 		auth_throttle_free(srv->throttle);
+		client_limits_free(srv->client_limits);
+		if (srv->spare_fd >= 0)
+			close(srv->spare_fd);
 		return 1;
 	}
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
-	raise_file_limit();
+	raise_file_limit(&srv->config->global);
 	check_backend_socket(&srv->config->backend);
 	watch_files_start(srv);
 	log_startup_done();
@@ -218,6 +244,9 @@ run(struct server *srv)
 
 	listeners_free(srv);
 	auth_throttle_free(srv->throttle);
+	client_limits_free(srv->client_limits);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	if (uv_loop_close(&srv->loop) != 0)
 		log_warning("event loop closed with handles still open");
 	log_info("stopped");

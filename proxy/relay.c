@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/admission.h"
 #include "proxy/listener.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
@@ -38,6 +39,18 @@ listener_address(const struct config *cfg, enum config_listener_mode mode)
 	return NULL;
 }
 
+static void
+log_too_many_errors(struct session *s)
+{
+	unsigned suppressed;
+
+	if (admission_warning_due(s->server, LIMIT_MAX_ERRORS, &suppressed))
+		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
+		    "limit=max_errors value=%u action=closed suppressed=%u",
+		    s->listener->config->name,
+		    s->server->config->global.max_errors, suppressed);
+}
+
 /* Closes a session whose pre-TLS dialogue ended without STARTTLS. */
 static void
 dialogue_closed(struct session *s, enum smtp_close_reason why)
@@ -49,6 +62,9 @@ dialogue_closed(struct session *s, enum smtp_close_reason why)
 	case SMTP_CLOSE_STARTTLS_PIPELINING:
 		session_log(s, CONFIG_LOG_WARNING, "rejected: command "
 		    "pipelined after STARTTLS (CVE-2011-0411 class)");
+		break;
+	case SMTP_CLOSE_TOO_MANY_ERRORS:
+		log_too_many_errors(s);
 		break;
 	case SMTP_CLOSE_HTTP_COMMAND:
 		session_close(s, smtp_close_reason_name(why), "an HTTP request "
@@ -115,6 +131,45 @@ start_tls(struct session *s)
 }
 
 /*
+ * Sends the 220 to STARTTLS that waited for a handshake slot, and starts
+ * the handshake with a fresh handshake_timeout.
+ */
+void
+relay_release_starttls(struct session *s)
+{
+	char *reply = s->held_reply;
+
+	s->held_reply = NULL;
+	session_write_client(s, reply, s->held_reply_len);
+	if (s->state != SESSION_STARTTLS_HELD)
+		return;
+	start_tls(s);
+	if (s->state != SESSION_CLOSING)
+		session_update_reading(s);
+}
+
+/*
+ * Keeps the 220 to STARTTLS, the last reply_len bytes of batch, until a
+ * handshake slot is free.  The client waits for it and sends nothing, so
+ * reading stops, and the handshake timeout bounds the wait.
+ */
+static bool
+hold_starttls(struct session *s, const char *reply, size_t reply_len)
+{
+	s->held_reply = malloc(reply_len);
+	if (s->held_reply == NULL) {
+		session_close(s, "out_of_memory", NULL);
+		return false;
+	}
+	memcpy(s->held_reply, reply, reply_len);
+	s->held_reply_len = reply_len;
+	session_set_state(s, SESSION_STARTTLS_HELD);
+	admission_hold_starttls(s);
+	session_arm_timer(s);
+	return true;
+}
+
+/*
  * Replies to the buffered command lines.  Replies are batched per read, and
  * reading pauses until the batch has been written (see
  * session_update_reading), so a client that pipelines thousands of NOOPs
@@ -124,8 +179,9 @@ void
 relay_run_dialogue(struct session *s)
 {
 	char *batch = malloc(DIALOGUE_BATCH);
-	size_t len = 0, n;
+	size_t len = 0, n = 0;
 	enum smtp_step step = SMTP_STEP_NEED_INPUT;
+	bool hold = false;
 
 	if (batch == NULL) {
 		session_close(s, "out_of_memory", NULL);
@@ -141,11 +197,24 @@ relay_run_dialogue(struct session *s)
 	}
 	if (step == SMTP_STEP_REPLY)
 		s->dialogue_paused = true;
+
+	/* The 220 to STARTTLS is the last reply of the batch, because
+	 * anything after STARTTLS gives 554 instead. */
+	if (step == SMTP_STEP_STARTTLS &&
+	    admission_starttls_must_wait(s->server)) {
+		hold = true;
+		if (!hold_starttls(s, batch + len - n, n)) {
+			free(batch);
+			return;
+		}
+		len -= n;
+	}
 	session_write_client(s, batch, len);
 
 	switch (step) {
 	case SMTP_STEP_STARTTLS:
-		start_tls(s);
+		if (!hold)
+			start_tls(s);
 		break;
 	case SMTP_STEP_CLOSE:
 		dialogue_closed(s, smtp_dialogue_close_reason(s->dialogue));
@@ -153,7 +222,8 @@ relay_run_dialogue(struct session *s)
 	default:
 		break;
 	}
-	session_update_reading(s);
+	if (s->state != SESSION_CLOSING)
+		session_update_reading(s);
 }
 
 /*
@@ -265,6 +335,15 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			session_close(s, nread == UV_EOF ? "client_closed" :
 			    "client_read_failed", nread == UV_EOF ? NULL :
 			    uv_strerror((int)nread));
+		return;
+	}
+	if (s->state == SESSION_STARTTLS_HELD) {
+		/* Not read while held; a read already under way ends here,
+		 * because the TLS engine does not exist yet. */
+		free(buf->base);
+		if (nread != 0)
+			session_close(s, nread > 0 ? "starttls_pipelining" :
+			    "client_closed", NULL);
 		return;
 	}
 	if (nread <= 0) {

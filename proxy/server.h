@@ -10,8 +10,10 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "proxy/admission.h"
 
 struct auth_throttle;
+struct client_limits;
 struct listener;
 struct session;
 struct tls_context;
@@ -33,6 +35,16 @@ struct server {
 
 	struct auth_throttle *throttle;	/* AUTH failures and bans, kept
 					 * across reloads */
+
+	/* Connection limits (proxy/admission.c), kept across reloads. */
+	struct client_limits *client_limits;	/* per client key */
+	size_t sessions_admitted;	/* counted against max_sessions */
+	unsigned handshakes;		/* sessions in SESSION_TLS_HANDSHAKE */
+	struct session *held_first;	/* STARTTLS sessions waiting for a */
+	struct session *held_last;	/* handshake slot, oldest first */
+	int spare_fd;			/* closed to shed a connection when
+					 * descriptors run out; -1 if none */
+	struct limit_warning limit_warnings[LIMIT_COUNT];
 
 	bool draining;			/* SIGTERM: listeners closed */
 	uv_timer_t drain_timer;

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "proxy/admission.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
@@ -31,7 +33,9 @@ struct write_request {
 };
 
 static const char *const state_names[] = {
+	[SESSION_ACCEPTED] = "accepted",
 	[SESSION_PRETLS] = "pretls",
+	[SESSION_STARTTLS_HELD] = "starttls_held",
 	[SESSION_TLS_HANDSHAKE] = "tls_handshake",
 	[SESSION_BACKEND_CONNECT] = "backend_connect",
 	[SESSION_BACKEND_GREETING] = "backend_greeting",
@@ -55,17 +59,29 @@ session_log(const struct session *s, enum config_log_level level,
 	    s->peer, msg);
 }
 
+/* Also counts the handshakes in progress and keeps the queue of held
+ * STARTTLS sessions, both of which follow the state. */
 void
 session_set_state(struct session *s, enum session_state state)
 {
+	enum session_state old = s->state;
+
 	session_log(s, CONFIG_LOG_DEBUG, "state %s -> %s",
-	    state_names[s->state], state_names[state]);
+	    state_names[old], state_names[state]);
 	s->state = state;
+	if (old == state)
+		return;
+	if (old == SESSION_STARTTLS_HELD)
+		admission_unhold(s);
+	if (state == SESSION_TLS_HANDSHAKE)
+		admission_handshake_started(s->server);
+	if (old == SESSION_TLS_HANDSHAKE)
+		admission_handshake_ended(s->server);
 }
 
-/* Formats an address as "1.2.3.4:25" or "[::1]:25"; IPv4-mapped as IPv4. */
-static void
-format_peer(const struct sockaddr_storage *ss, char *out, size_t cap)
+void
+session_format_address(const struct sockaddr_storage *ss, char *out,
+    size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -100,7 +116,9 @@ on_handle_closed(uv_handle_t *handle)
 	smtp_dialogue_free(s->dialogue);
 	conversation_free(s);
 	tls_engine_free(s->tls);
+	free(s->held_reply);
 	free(s);
+	admission_session_freed(srv);
 	server_session_gone(srv);
 }
 
@@ -125,7 +143,7 @@ static void
 on_session_timer(uv_timer_t *timer);
 
 void
-session_accept(struct listener *listener, uv_stream_t *socket)
+session_accept(struct listener *listener, int fd)
 {
 	struct server *srv = listener->server;
 	struct session *s;
@@ -135,6 +153,7 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	if (s == NULL) {
 		log_message(CONFIG_LOG_ERROR, listener->ident,
 		    "cannot accept a connection: out of memory");
+		close(fd);
 		return;
 	}
 	s->server = srv;
@@ -154,7 +173,9 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	srv->sessions = s;
 	srv->session_count++;
 
-	rc = uv_accept(socket, (uv_stream_t *)&s->client);
+	rc = uv_tcp_open(&s->client, fd);
+	if (rc != 0)
+		close(fd);
 	if (rc == 0) {
 		len = sizeof(s->client_addr);
 		rc = uv_tcp_getpeername(&s->client,
@@ -165,7 +186,7 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 		rc = uv_tcp_getsockname(&s->client,
 		    (struct sockaddr *)&s->local_addr, &len);
 	}
-	format_peer(&s->client_addr, s->peer, sizeof(s->peer));
+	session_format_address(&s->client_addr, s->peer, sizeof(s->peer));
 	if (rc != 0) {
 		session_close(s, "accept_failed", uv_strerror(rc));
 		return;
@@ -173,10 +194,13 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	uv_tcp_nodelay(&s->client, 1);
 
 	char local[INET6_ADDRSTRLEN + 8];
-	format_peer(&s->local_addr, local, sizeof(local));
+	session_format_address(&s->local_addr, local, sizeof(local));
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
 	    listener->config->name, local,
 	    config_mode_name(listener->config->mode));
+
+	if (!admission_admit(s))
+		return;
 
 	/* A banned client on a STARTTLS listener hears so before TLS; on
 	 * an implicit one only after the handshake (relay.c). */
@@ -195,10 +219,12 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 			session_close(s, "out_of_memory", NULL);
 			return;
 		}
+		smtp_dialogue_set_max_errors(s->dialogue,
+		    srv->config->global.max_errors);
 		smtp_dialogue_set_reject_bare_lf(s->dialogue,
 		    srv->config->global.pretls_bare_lf ==
 		    CONFIG_BARE_LF_REJECT);
-		s->state = SESSION_PRETLS;
+		session_set_state(s, SESSION_PRETLS);
 		n = smtp_reply_greeting(greeting, SMTP_DIALOGUE_REPLY_MAX,
 		    hostname);
 		session_write_client(s, greeting, n);
@@ -208,7 +234,7 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 			session_close(s, "out_of_memory", NULL);
 			return;
 		}
-		s->state = SESSION_TLS_HANDSHAKE;
+		session_set_state(s, SESSION_TLS_HANDSHAKE);
 	}
 	session_arm_timer(s);
 	session_update_reading(s);
@@ -221,8 +247,11 @@ state_timeout(const struct session *s)
 	const struct config *cfg = s->server->config;
 
 	switch (s->state) {
+	case SESSION_ACCEPTED:
+		return SESSION_LINGER_MS;
 	case SESSION_PRETLS:
 		return cfg->global.command_timeout_ms;
+	case SESSION_STARTTLS_HELD:
 	case SESSION_TLS_HANDSHAKE:
 		return cfg->global.handshake_timeout_ms;
 	case SESSION_BACKEND_CONNECT:
@@ -319,7 +348,11 @@ session_expire(struct session *s)
 	    s->server->config->global.hostname);
 
 	switch (s->state) {
+	case SESSION_ACCEPTED:
+		/* Not greeted yet, and no timer runs before the limits pass. */
+		break;
 	case SESSION_PRETLS:
+	case SESSION_STARTTLS_HELD:
 		reply_plaintext(s, reply, n);
 		break;
 	case SESSION_TLS_HANDSHAKE:
@@ -358,11 +391,21 @@ step_timeout(struct session *s)
 	size_t n;
 
 	switch (s->state) {
+	case SESSION_ACCEPTED:
+		session_close(s, "accept_failed", "timed out");
+		break;
 	case SESSION_PRETLS:
 		n = smtp_reply_timeout(reply, sizeof(reply),
 		    s->server->config->global.hostname);
 		reply_plaintext(s, reply, n);
 		session_close(s, "command_timeout", NULL);
+		break;
+	case SESSION_STARTTLS_HELD:
+		/* No handshake slot came free within handshake_timeout. */
+		n = smtp_reply_handshakes_busy(reply, sizeof(reply),
+		    s->server->config->global.hostname);
+		reply_plaintext(s, reply, n);
+		session_close(s, "handshake_wait_timeout", NULL);
 		break;
 	case SESSION_TLS_HANDSHAKE:
 		s->tls_failed = true;
@@ -560,10 +603,16 @@ session_update_reading(struct session *s)
 	bool client = false, backend = false;
 
 	switch (s->state) {
+	case SESSION_ACCEPTED:
+		break;
 	case SESSION_PRETLS:
 		/* One batch of replies in flight: a client that pipelines
 		 * commands but never reads stops being read. */
 		client = !s->dialogue_paused && s->client_writes == 0;
+		break;
+	case SESSION_STARTTLS_HELD:
+		/* A client waits for the 220 before its ClientHello, and
+		 * the handshake timeout bounds one that does not. */
 		break;
 	case SESSION_TLS_HANDSHAKE:
 		client = true;
@@ -666,6 +715,7 @@ session_close(struct session *s, const char *reason, const char *detail)
 	if (s->state == SESSION_CLOSING)
 		return;
 	write_summary(s, reason, detail);
+	admission_release(s);
 	session_set_state(s, SESSION_CLOSING);
 	session_update_reading(s);
 

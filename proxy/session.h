@@ -26,7 +26,10 @@ struct smtp_follower;
 struct tls_engine;
 
 enum session_state {
+	SESSION_ACCEPTED,		/* the limits are not checked yet */
 	SESSION_PRETLS,			/* STARTTLS listener, plaintext */
+	SESSION_STARTTLS_HELD,		/* STARTTLS: the 220 waits for a
+					 * handshake slot */
 	SESSION_TLS_HANDSHAKE,
 	SESSION_BACKEND_CONNECT,
 	SESSION_BACKEND_GREETING,	/* STARTTLS: reading the backend's 220 */
@@ -94,6 +97,14 @@ struct session {
 	bool tls_input_seen;		/* the first byte of the handshake was
 					 * checked for plaintext */
 
+	bool admitted;			/* counted against max_sessions */
+	bool client_counted;		/* counted per client key */
+	bool held;			/* on the server's held queue */
+	struct session *held_prev;
+	struct session *held_next;
+	char *held_reply;		/* the 220 to STARTTLS, while held */
+	size_t held_reply_len;
+
 	uint64_t bytes_in;		/* plaintext, client to backend */
 	uint64_t bytes_out;		/* plaintext, backend to client */
 
@@ -117,8 +128,13 @@ struct session {
 	size_t xclient_reply_len;
 };
 
-/* Accepts a connection from listener's socket and starts its session. */
-void session_accept(struct listener *listener, uv_stream_t *socket);
+/* Starts the session of fd, a connection that listener's socket accepted.
+ * The session takes fd over in every case. */
+void session_accept(struct listener *listener, int fd);
+
+/* Formats an address as "1.2.3.4:25" or "[::1]:25"; IPv4-mapped as IPv4. */
+void session_format_address(const struct sockaddr_storage *ss, char *out,
+    size_t cap);
 
 void session_set_state(struct session *s, enum session_state state);
 
@@ -184,6 +200,7 @@ void relay_on_backend_read(uv_stream_t *stream, ssize_t nread,
 void relay_on_backend_alloc(uv_handle_t *handle, size_t suggested,
     uv_buf_t *buf);
 void relay_run_dialogue(struct session *s);
+void relay_release_starttls(struct session *s);
 void relay_client_finished(struct session *s);
 void relay_shutdown_backend(struct session *s);
 void relay_client_write_done(struct session *s);

@@ -42,6 +42,7 @@ struct smtp_dialogue {
 	enum dialogue_state state;
 	enum smtp_close_reason close_reason;
 	unsigned errors;	/* 500, 501 and 530 replies so far */
+	unsigned max_errors;	/* errors before 421 */
 	bool reject_bare_lf;	/* a line ending in a bare LF gets 500 */
 
 	char in[DIALOGUE_INPUT_MAX];
@@ -388,19 +389,26 @@ smtp_dialogue_new(const char *hostname)
 	memcpy(d->hostname, hostname, len + 1);
 	d->state = DIALOGUE_READING;
 	d->close_reason = SMTP_CLOSE_NONE;
+	d->max_errors = SMTP_DIALOGUE_MAX_ERRORS;
 	return d;
 }
 
 void
-smtp_dialogue_free(struct smtp_dialogue *d)
+smtp_dialogue_set_max_errors(struct smtp_dialogue *d, unsigned max_errors)
 {
-	free(d);
+	d->max_errors = max_errors > 0 ? max_errors : 1;
 }
 
 void
 smtp_dialogue_set_reject_bare_lf(struct smtp_dialogue *d, bool reject)
 {
 	d->reject_bare_lf = reject;
+}
+
+void
+smtp_dialogue_free(struct smtp_dialogue *d)
+{
+	free(d);
 }
 
 char *
@@ -443,7 +451,7 @@ smtp_dialogue_step(struct smtp_dialogue *d, char *reply, size_t *reply_len)
 	 * Like Postfix's smtpd_hard_error_limit, the limit is checked before
 	 * the next command, so 421 follows the last error reply at once.
 	 */
-	if (d->errors >= SMTP_DIALOGUE_MAX_ERRORS) {
+	if (d->errors >= d->max_errors) {
 		reply_format(reply, reply_len,
 		    "421 4.7.0 %s Error: too many errors\r\n", d->hostname);
 		d->close_reason = SMTP_CLOSE_TOO_MANY_ERRORS;

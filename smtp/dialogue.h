@@ -23,7 +23,8 @@
 
 /*
  * Error replies (500, 501 and 530) after which the next step writes 421 and
- * closes.  Successful commands do not reset the count.
+ * closes, unless smtp_dialogue_set_max_errors() sets another number (the
+ * max_errors setting).  Successful commands do not reset the count.
  */
 #define SMTP_DIALOGUE_MAX_ERRORS 10
 
@@ -39,7 +40,7 @@ enum smtp_close_reason {
 	SMTP_CLOSE_NONE,
 	SMTP_CLOSE_QUIT,		/* 221 after QUIT */
 	SMTP_CLOSE_STARTTLS_PIPELINING,	/* 554: bytes followed STARTTLS */
-	SMTP_CLOSE_TOO_MANY_ERRORS,	/* 421 after SMTP_DIALOGUE_MAX_ERRORS */
+	SMTP_CLOSE_TOO_MANY_ERRORS,	/* 421 after max_errors error replies */
 	SMTP_CLOSE_HTTP_COMMAND,	/* 221 after an HTTP request line or
 					 * header line */
 	SMTP_CLOSE_TLS_CLIENT_HELLO,	/* no reply: a TLS handshake record
@@ -56,6 +57,13 @@ struct smtp_dialogue;
  */
 struct smtp_dialogue *smtp_dialogue_new(const char *hostname);
 void smtp_dialogue_free(struct smtp_dialogue *d);
+
+/*
+ * Sets the number of error replies after which the next step writes 421 and
+ * closes; a new dialogue starts with SMTP_DIALOGUE_MAX_ERRORS.  max_errors 0
+ * counts as 1, so that a client can never send commands without a limit.
+ */
+void smtp_dialogue_set_max_errors(struct smtp_dialogue *d, unsigned max_errors);
 
 /*
  * Sets whether a command line that ends in a bare LF (no CR before it) gets

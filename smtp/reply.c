@@ -48,6 +48,20 @@ smtp_reply_timeout(char *out, size_t cap, const char *hostname)
 }
 
 size_t
+smtp_reply_too_many_connections(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.7.0 ", hostname,
+	    " Too many connections, try again later\r\n");
+}
+
+size_t
+smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.7.0 ", hostname,
+	    " Too many TLS handshakes in progress, try again later\r\n");
+}
+
+size_t
 smtp_reply_session_time_exceeded(char *out, size_t cap, const char *hostname)
 {
 	return reply_format(out, cap, "421 4.4.2 ", hostname,

@@ -34,6 +34,21 @@ size_t smtp_reply_backend_unavailable(char *out, size_t cap,
 size_t smtp_reply_timeout(char *out, size_t cap, const char *hostname);
 
 /*
+ * Formats "421 4.7.0 <hostname> Too many connections, try again later\r\n",
+ * sent before TLS to a client over a connection limit.  Returns the length,
+ * or 0.
+ */
+size_t smtp_reply_too_many_connections(char *out, size_t cap,
+    const char *hostname);
+
+/*
+ * Formats "421 4.7.0 <hostname> Too many TLS handshakes in progress, try
+ * again later\r\n", the reply to a STARTTLS that waited for a handshake
+ * slot until the handshake timeout.  Returns the length, or 0.
+ */
+size_t smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname);
+
+/*
  * Formats "421 4.4.2 <hostname> Error: maximum session time exceeded\r\n",
  * sent before a session closes at max_session_time.  Returns the length,
  * or 0.

@@ -77,6 +77,12 @@ class SubtlsConfig:
     max_session_time: Optional[str] = None
     pretls_bare_lf: Optional[str] = None
     reply_timeout: Optional[str] = None
+    # Connection limits of [global]; None leaves subtls's default.
+    max_sessions: Optional[str] = None
+    max_sessions_per_client: Optional[str] = None
+    connection_rate_per_client: Optional[str] = None
+    max_handshakes_in_progress: Optional[str] = None
+    max_errors: Optional[str] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -95,6 +101,12 @@ class SubtlsConfig:
         global_options = optional_lines(
             ("max_session_time", self.max_session_time),
             ("pretls_bare_lf", self.pretls_bare_lf))
+        limits = optional_lines(
+            ("max_sessions", self.max_sessions),
+            ("max_sessions_per_client", self.max_sessions_per_client),
+            ("connection_rate_per_client", self.connection_rate_per_client),
+            ("max_handshakes_in_progress", self.max_handshakes_in_progress),
+            ("max_errors", self.max_errors))
         backend_options = optional_lines(
             ("reply_timeout", self.reply_timeout),
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),
@@ -111,7 +123,7 @@ idle_timeout = {self.idle_timeout}
 drain_timeout = {self.drain_timeout}
 log = {self.log}
 log_level = {self.log_level}
-{global_options}{auth_throttling}
+{global_options}{auth_throttling}{limits}
 [tls]
 {certificates}{policy}{self.tls_settings}
 {self.tls_lines}

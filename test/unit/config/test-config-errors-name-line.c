@@ -23,7 +23,9 @@ static const struct error_case cases[] = {
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
 	  "max_session_time, pretls_bare_lf, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
-	  "auth_ban_time)\n" },
+	  "auth_ban_time, max_sessions, max_sessions_per_client, "
+	  "connection_rate_per_client, max_handshakes_in_progress, "
+	  "max_errors)\n" },
 
 	{ "key in another section",
 	  CONFIG_TEST_TLS
@@ -155,7 +157,9 @@ static const struct error_case cases[] = {
 	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
 	  "max_session_time, pretls_bare_lf, "
 	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
-	  "auth_ban_time)\n"
+	  "auth_ban_time, max_sessions, max_sessions_per_client, "
+	  "connection_rate_per_client, max_handshakes_in_progress, "
+	  "max_errors)\n"
 	  "@FILE@:7: indented line contains '=' (allowed: a new key starts at "
 	  "the beginning of the line; an indented line only continues the "
 	  "list of the key above it)\n"

@@ -76,7 +76,7 @@ def test_banned_address_gets_421(start_subtls, postfix, certificate):
 
     assert close_fields(subtls, plaintext_address).get("reason") == "auth_banned"
     assert close_fields(subtls, implicit_address).get("reason") == "auth_banned"
-    assert f"connect from unknown[{CLIENT_ADDRESS}]" not in postfix.maillog_text(offset), (
+    assert f": connect from unknown[{CLIENT_ADDRESS}]" not in postfix.maillog_text(offset), (
         "a banned session reached Postfix")
 
 

@@ -322,7 +322,7 @@ relay_on_backend_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	/* A backend that ends before its first byte refused the session: the
 	 * client gets a 421 on either kind of listener, not a silent close. */
 	if (s->state == SESSION_BACKEND_GREETING || s->bytes_out == 0) {
-		backend_reply_unavailable(s, "backend_closed",
+		backend_failed(s, "backend_closed",
 		    nread == UV_EOF ? "closed before its greeting" :
 		    uv_strerror((int)nread));
 		return;

@@ -1,6 +1,7 @@
 /*
  * Running and stopping one event loop's server: signals and the drain.
  */
+#include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
@@ -27,6 +28,8 @@ server_finish(struct server *srv)
 	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
 		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
 	watch_files_stop(srv);
+	backend_pool_free(srv->backends);
+	srv->backends = NULL;
 }
 
 static void

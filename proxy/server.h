@@ -12,6 +12,7 @@
 #include "config/config.h"
 
 struct auth_throttle;
+struct backend_pool;
 struct listener;
 struct session;
 struct tls_context;
@@ -31,6 +32,7 @@ struct server {
 	uint64_t session_id_base;	/* random, so ids differ across restarts */
 	uint64_t sessions_started;
 
+	struct backend_pool *backends;	/* which backend addresses are up */
 	struct auth_throttle *throttle;	/* AUTH failures and bans, kept
 					 * across reloads */
 

@@ -342,7 +342,7 @@ backend_reply_timeout(struct session *s)
 	    cfg->global.hostname);
 
 	session_log(s, CONFIG_LOG_WARNING, "backend=%s sent no reply within "
-	    "reply_timeout (%" PRIu64 "s)", cfg->backend.address,
+	    "reply_timeout (%" PRIu64 "s)", s->backend_name,
 	    cfg->backend.reply_timeout_ms / 1000);
 	if (!session_reply_tls(s, reply, n))
 		return;
@@ -369,7 +369,7 @@ step_timeout(struct session *s)
 		break;
 	case SESSION_BACKEND_CONNECT:
 	case SESSION_BACKEND_GREETING:
-		backend_reply_unavailable(s, "backend_timeout",
+		backend_failed(s, "backend_timeout",
 		    s->state == SESSION_BACKEND_CONNECT ? "connect timed out" :
 		    "no greeting from the backend");
 		break;

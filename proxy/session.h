@@ -75,6 +75,8 @@ struct session {
 	uv_shutdown_t backend_shutdown;
 	uv_timer_t timer;
 	unsigned open_handles;
+	char backend_name[128];		/* the address text, "" before one
+					 * was picked */
 
 	struct smtp_dialogue *dialogue;		/* SESSION_PRETLS only */
 	struct tls_engine *tls;
@@ -201,6 +203,13 @@ bool conversation_refuse_banned(struct session *s);
 void backend_connect(struct session *s);
 void backend_greeting_input(struct session *s, const char *data, size_t len);
 void backend_reply_unavailable(struct session *s, const char *reason,
+    const char *detail);
+
+/*
+ * Marks the session's backend address down, because it failed before its
+ * greeting, and ends the session like backend_reply_unavailable().
+ */
+void backend_failed(struct session *s, const char *reason,
     const char *detail);
 
 #endif

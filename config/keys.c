@@ -876,8 +876,7 @@ const struct config_key config_keys[] = {
 	  false },
 
 	{ CONFIG_SECTION_BACKEND, "address", false,
-	  "unix:/absolute/path, " ADDRESS "; one per line, repeat the key "
-	  "for more",
+	  "unix:/absolute/path, " ADDRESS,
 	  set_backend_address, BACKEND(addresses), CONFIG_NO_POSITION, NULL,
 	  NULL, true },
 	{ CONFIG_SECTION_BACKEND, "identity", false,

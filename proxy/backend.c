@@ -30,10 +30,57 @@ backend_reply_unavailable(struct session *s, const char *reason,
 	session_close(s, reason, detail);
 }
 
+static void
+on_backend_closed_for_retry(uv_handle_t *handle)
+{
+	struct session *s = handle->data;
+
+	if (s->state == SESSION_CLOSING) {
+		session_handle_closed(handle);
+		return;
+	}
+	s->open_handles--;
+	backend_connect(s);
+}
+
+/*
+ * Closes the backend connection and connects to the next address that is
+ * up, while the client has seen nothing of the backend yet.  Returns false
+ * when that is too late or no address is up.
+ */
+static bool
+retry_next_address(struct session *s)
+{
+	bool early = s->state == SESSION_BACKEND_CONNECT ||
+	    s->state == SESSION_BACKEND_GREETING ||
+	    (s->state == SESSION_RELAYING && s->bytes_out == 0 &&
+	    s->bytes_in == 0);
+
+	if (!early || !s->backend_open ||
+	    backend_pool_pick(s->server->backends) == NULL)
+		return false;
+
+	/* An implicit TLS session started following the conversation. */
+	conversation_free(s);
+	s->xclient = XCLIENT_OFF;
+	s->client_waiting = false;
+	s->backend_reading = false;
+	s->backend_shut = false;
+	s->backend_open = false;
+	session_set_state(s, SESSION_BACKEND_CONNECT);
+	uv_close(&s->backend.handle, on_backend_closed_for_retry);
+	return true;
+}
+
 void
 backend_failed(struct session *s, const char *reason, const char *detail)
 {
 	backend_pool_failed(s->server->backends, s->backend_name, detail);
+	if (retry_next_address(s)) {
+		session_log(s, CONFIG_LOG_INFO, "backend=%s failed (%s): "
+		    "trying the next address", s->backend_name, detail);
+		return;
+	}
 	backend_reply_unavailable(s, reason, detail);
 }
 
@@ -100,7 +147,8 @@ on_backend_connected(uv_connect_t *req, int status)
 {
 	struct session *s = req->data;
 
-	if (s->state == SESSION_CLOSING)
+	/* Canceled: the session ended, or moves to the next address. */
+	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
 	if (status == UV_EACCES) {
 		backend_failed(s, "backend_unavailable",

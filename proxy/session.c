@@ -88,8 +88,8 @@ format_peer(const struct sockaddr_storage *ss, char *out, size_t cap)
 		snprintf(out, cap, "unknown");
 }
 
-static void
-on_handle_closed(uv_handle_t *handle)
+void
+session_handle_closed(uv_handle_t *handle)
 {
 	struct session *s = handle->data;
 	struct server *srv = s->server;
@@ -109,8 +109,8 @@ close_client_now(struct session *s)
 	if (s->client_closing)
 		return;
 	s->client_closing = true;
-	uv_close((uv_handle_t *)&s->client, on_handle_closed);
-	uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->client, session_handle_closed);
+	uv_close((uv_handle_t *)&s->timer, session_handle_closed);
 }
 
 static void
@@ -443,7 +443,9 @@ on_backend_written(uv_write_t *req, int status)
 	free(w->buf);
 	free(w);
 	s->backend_writes--;
-	if (s->state == SESSION_CLOSING)
+	/* Canceled: the backend handle was closed, for the session's end or
+	 * for a retry with the next address (backend.c). */
+	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
 	if (status < 0) {
 		backend_reply_unavailable(s, "backend_write_failed",
@@ -670,7 +672,7 @@ session_close(struct session *s, const char *reason, const char *detail)
 
 	if (s->backend_open) {
 		s->backend_open = false;
-		uv_close(&s->backend.handle, on_handle_closed);
+		uv_close(&s->backend.handle, session_handle_closed);
 	}
 	if (s->tls_established && !s->tls_failed) {
 		tls_engine_close_notify(s->tls);

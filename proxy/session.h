@@ -133,6 +133,12 @@ void session_set_state(struct session *s, enum session_state state);
  */
 void session_close(struct session *s, const char *reason, const char *detail);
 
+/*
+ * The close callback of a session's handles: frees the session when its
+ * last handle is closed.
+ */
+void session_handle_closed(uv_handle_t *handle);
+
 /* Closes every session at once (drain timeout). */
 void sessions_close_all(struct server *srv, const char *reason);
 

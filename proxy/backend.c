@@ -52,9 +52,7 @@ static bool
 retry_next_address(struct session *s)
 {
 	bool early = s->state == SESSION_BACKEND_CONNECT ||
-	    s->state == SESSION_BACKEND_GREETING ||
-	    (s->state == SESSION_RELAYING && s->bytes_out == 0 &&
-	    s->bytes_in == 0);
+	    (session_greeting_due(s) && s->bytes_in == 0);
 
 	if (!early || !s->backend_open ||
 	    backend_pool_pick(s->server->backends) == NULL)

@@ -1,12 +1,16 @@
 /*
  * Running and stopping one event loop's server: signals and the drain.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
+#include "smtp/reply.h"
 
 static void
 on_closed_ignore(uv_handle_t *handle)
@@ -39,7 +43,42 @@ on_drain_timeout(uv_timer_t *timer)
 
 	log_warning("drain timeout: closing %zu open session%s",
 	    srv->session_count, srv->session_count == 1 ? "" : "s");
-	sessions_close_all(srv, "shutdown");
+	while (srv->sessions != NULL)
+		conversation_drain_close(srv->sessions);
+}
+
+/*
+ * Tells the sessions that wait for their client's next command that subtls
+ * stops: 421 4.3.2 and close.  Sessions inside a transaction, and those
+ * still in the handshake or connecting to the backend, get it later (see
+ * conversation_drain_check).
+ */
+static void
+drain_sessions(struct server *srv)
+{
+	struct session *s = srv->sessions, *next;
+	char reply[SMTP_REPLY_LINE_MAX], *copy;
+	size_t n;
+
+	n = smtp_reply_shutting_down(reply, sizeof(reply),
+	    srv->config->global.hostname);
+	while (s != NULL) {
+		/* The session leaves the list when it closes. */
+		next = s->next;
+		if (s->state == SESSION_RELAYING)
+			conversation_drain_check(s);
+		else if (s->state == SESSION_PRETLS) {
+			copy = malloc(n);
+			if (copy != NULL) {
+				memcpy(copy, reply, n);
+				session_write_client(s, copy, n);
+			}
+			if (s->state != SESSION_CLOSING)
+				session_close(s, "shutdown",
+				    "before STARTTLS");
+		}
+		s = next;
+	}
 }
 
 void
@@ -62,6 +101,7 @@ server_drain(struct server *srv, const char *signal_name)
 		server_finish(srv);
 		return;
 	}
+	drain_sessions(srv);
 	uv_timer_start(&srv->drain_timer, on_drain_timeout,
 	    srv->config->global.drain_timeout_ms, 0);
 }

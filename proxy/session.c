@@ -213,6 +213,14 @@ session_accept(struct listener *listener, uv_stream_t *socket)
 	session_update_reading(s);
 }
 
+bool
+session_greeting_due(const struct session *s)
+{
+	return s->state == SESSION_BACKEND_GREETING ||
+	    (s->state == SESSION_RELAYING && s->bytes_out == 0 &&
+	    s->listener->config->mode == CONFIG_MODE_IMPLICIT);
+}
+
 /* The timeout of the state the session is in, in milliseconds. */
 static uint64_t
 state_timeout(const struct session *s)
@@ -228,6 +236,10 @@ state_timeout(const struct session *s)
 	case SESSION_BACKEND_GREETING:
 		return cfg->backend.connect_timeout_ms;
 	case SESSION_RELAYING:
+		/* On an implicit TLS listener the backend's greeting is
+		 * relayed, and connect_timeout covers it as on STARTTLS. */
+		if (session_greeting_due(s))
+			return cfg->backend.connect_timeout_ms;
 		return cfg->global.idle_timeout_ms;
 	case SESSION_CLOSING:
 		return SESSION_LINGER_MS;
@@ -254,6 +266,10 @@ relay_deadline(const struct session *s, bool *reply_awaited)
 
 	*reply_awaited = s->follower != NULL &&
 	    smtp_follower_pending(s->follower) > 0;
+	/* The relayed greeting is due within connect_timeout, from the
+	 * connect (session_arm_timer() then). */
+	if (session_greeting_due(s))
+		return s->step_deadline_ms;
 	if (*reply_awaited)
 		return s->reply_wait_ms + cfg->backend.reply_timeout_ms;
 	return s->last_activity_ms + cfg->global.idle_timeout_ms;
@@ -403,6 +419,9 @@ on_session_timer(uv_timer_t *timer)
 	if (s->state == SESSION_RELAYING) {
 		if (now < relay_deadline(s, &reply_awaited))
 			session_update_timer(s);
+		else if (session_greeting_due(s))
+			backend_failed(s, "backend_timeout",
+			    "no greeting from the backend");
 		else if (reply_awaited)
 			backend_reply_timeout(s);
 		else
@@ -447,12 +466,14 @@ on_backend_written(uv_write_t *req, int status)
 	 * for a retry with the next address (backend.c). */
 	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
-	if (status < 0) {
+	if (status < 0 && s->state == SESSION_RELAYING && s->bytes_out > 0)
+		conversation_backend_lost(s, "backend_write_failed",
+		    uv_strerror(status));
+	else if (status < 0)
 		backend_reply_unavailable(s, "backend_write_failed",
 		    uv_strerror(status));
-		return;
-	}
-	relay_backend_write_done(s);
+	else
+		relay_backend_write_done(s);
 }
 
 static void

@@ -95,6 +95,9 @@ struct session {
 	bool tls_failed;		/* no close_notify after a TLS error */
 	bool tls_input_seen;		/* the first byte of the handshake was
 					 * checked for plaintext */
+	bool backend_sent_421;		/* the backend's last reply was 421 */
+	bool drain_held;		/* draining: a new MAIL waits unsent
+					 * until the 421 */
 
 	uint64_t bytes_in;		/* plaintext, client to backend */
 	uint64_t bytes_out;		/* plaintext, backend to client */
@@ -145,6 +148,12 @@ void sessions_close_all(struct server *srv, const char *reason);
 __attribute__((format(printf, 3, 4)))
 void session_log(const struct session *s, enum config_log_level level,
     const char *fmt, ...);
+
+/*
+ * Returns whether the backend's greeting is still awaited: read by subtls
+ * on a STARTTLS listener, relayed on an implicit TLS one.
+ */
+bool session_greeting_due(const struct session *s);
 
 /*
  * Starts the current state's timeout from now.  A state has one deadline,
@@ -204,6 +213,29 @@ void conversation_from_backend(struct session *s, const char *data,
     size_t len);
 bool conversation_client_blocked(const struct session *s);
 bool conversation_refuse_banned(struct session *s);
+
+/* conversation_end.c */
+
+/*
+ * Ends a relaying session whose backend connection failed.  The client gets
+ * 451 4.3.0 inside a mail transaction and 421 4.3.0 outside one, unless it
+ * has finished sending or the backend's last reply was a 421 of its own.
+ */
+void conversation_backend_lost(struct session *s, const char *reason,
+    const char *detail);
+
+/*
+ * While the server drains: sends 421 4.3.2 and closes the session if it is
+ * between transactions, with no reply pending.  A session inside a
+ * transaction is left to finish it; this runs again after each reply.
+ */
+void conversation_drain_check(struct session *s);
+
+/*
+ * Ends a session with 421 4.3.2 at once, the reply skipped before TLS is
+ * up: at the drain timeout, or a handshake that completes while draining.
+ */
+void conversation_drain_close(struct session *s);
 
 /* backend.c */
 void backend_connect(struct session *s);

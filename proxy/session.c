@@ -114,10 +114,40 @@ close_client_now(struct session *s)
 }
 
 static void
+linger_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	/* The bytes are dropped unread, so every session may share one
+	 * buffer: the loop runs one callback at a time. */
+	static char discard[4096];
+
+	(void)handle;
+	(void)suggested;
+	*buf = uv_buf_init(discard, sizeof(discard));
+}
+
+static void
+on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (nread < 0)
+		close_client_now(stream->data);
+}
+
+/*
+ * The final reply is out and the FIN sent.  A client that wrote its next
+ * command meanwhile would get a reset if the socket closed now, and a reset
+ * can discard the reply before the client reads it, so the session reads
+ * and drops what the client sends until it closes or SESSION_LINGER_MS ends.
+ */
+static void
 on_client_shutdown(uv_shutdown_t *req, int status)
 {
-	(void)status;
-	close_client_now(req->data);
+	struct session *s = req->data;
+
+	if (status < 0 || s->client_finished || s->client_closing ||
+	    uv_read_start((uv_stream_t *)&s->client, linger_alloc,
+	    on_linger_read) != 0)
+		close_client_now(s);
 }
 
 static void

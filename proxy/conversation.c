@@ -685,7 +685,7 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 		}
 		if (ev.type == SMTP_FOLLOW_REPLY_LINE)
 			continue;
-		s->backend_sent_421 = ev.code == 421;
+		s->backend_said_goodbye = ev.code == 221 || ev.code == 421;
 		if (!reply_done(s, &ev))
 			break;
 		/* The next reply gets reply_timeout of its own, and idle_timeout

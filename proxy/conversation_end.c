@@ -33,9 +33,9 @@ conversation_backend_lost(struct session *s, const char *reason,
 	size_t n;
 	bool in_transaction;
 
-	/* A client that is gone needs no reply; one that got the backend's
-	 * own 421 has its reason already. */
-	if (s->client_finished || s->backend_sent_421 || s->follower == NULL) {
+	/* A client that is gone needs no reply, and one that got the
+	 * backend's own 221 or 421 expects the close. */
+	if (s->client_finished || s->backend_said_goodbye || s->follower == NULL) {
 		session_close(s, reason, detail);
 		return;
 	}

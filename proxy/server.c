@@ -92,6 +92,8 @@ server_drain(struct server *srv, const char *signal_name)
 		return;
 	}
 	srv->draining = true;
+	srv->drain_deadline_ms = uv_now(&srv->loop) +
+	    srv->config->global.drain_timeout_ms;
 	listeners_close(srv);
 	log_info("%s: stopped accepting, draining %zu session%s for up to "
 	    "%llu s (send it again to close them now)", signal_name,

@@ -37,6 +37,7 @@ struct server {
 					 * across reloads */
 
 	bool draining;			/* SIGTERM: listeners closed */
+	uint64_t drain_deadline_ms;	/* uv_now() when the drain ends */
 	uv_timer_t drain_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;

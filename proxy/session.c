@@ -272,6 +272,15 @@ state_timeout(const struct session *s)
 			return cfg->backend.connect_timeout_ms;
 		return cfg->global.idle_timeout_ms;
 	case SESSION_CLOSING:
+		/* While draining, lingering ends by the drain deadline, so
+		 * it never delays the exit past drain_timeout. */
+		if (s->server->draining) {
+			uint64_t now = uv_now(&s->server->loop);
+			uint64_t left = s->server->drain_deadline_ms > now ?
+			    s->server->drain_deadline_ms - now : 0;
+
+			return left < SESSION_LINGER_MS ? left : SESSION_LINGER_MS;
+		}
 		return SESSION_LINGER_MS;
 	}
 	return SESSION_LINGER_MS;

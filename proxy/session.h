@@ -95,7 +95,8 @@ struct session {
 	bool tls_failed;		/* no close_notify after a TLS error */
 	bool tls_input_seen;		/* the first byte of the handshake was
 					 * checked for plaintext */
-	bool backend_sent_421;		/* the backend's last reply was 421 */
+	bool backend_said_goodbye;	/* its last reply was 221 or 421: it
+					 * closes next */
 	bool drain_held;		/* draining: a new MAIL waits unsent
 					 * until the 421 */
 
@@ -219,7 +220,7 @@ bool conversation_refuse_banned(struct session *s);
 /*
  * Ends a relaying session whose backend connection failed.  The client gets
  * 451 4.3.0 inside a mail transaction and 421 4.3.0 outside one, unless it
- * has finished sending or the backend's last reply was a 421 of its own.
+ * has finished sending or the backend's last reply was a 221 or 421.
  */
 void conversation_backend_lost(struct session *s, const char *reason,
     const char *detail);

@@ -2,11 +2,12 @@
  * Backend addresses, marked down when they fail and probed in the
  * background until they greet again.
  *
- * A probe is what a session does up to the greeting: connect, send a PROXY
- * header when the backend expects one (command LOCAL for v2, UNKNOWN for
- * v1, so the backend logs no made-up client), read the 220 greeting, send
- * QUIT.  Postfix's smtpd takes a LOCAL header as a connection from subtls
- * itself (checked with Postfix 3.7).
+ * A probe does what a session does up to the greeting: it connects, sends a
+ * PROXY header when the backend expects one, reads the 220 greeting and
+ * sends QUIT.  The header names no client (command LOCAL for v2, UNKNOWN
+ * for v1), so the backend logs no made-up one.  Postfix's smtpd accepts a
+ * LOCAL header as a connection from subtls itself (checked with Postfix
+ * 3.7.11 by test_backend_restart_recovers.py).
  */
 #include <stdlib.h>
 #include <string.h>

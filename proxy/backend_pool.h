@@ -43,8 +43,8 @@ const struct config_backend_address *backend_pool_pick(
 
 /*
  * Marks the address whose text is name down and starts probing it.  detail
- * says what failed, for the log.  An address that is no longer configured
- * is ignored.
+ * describes the failure for the log.  An address that is no longer
+ * configured is ignored.
  */
 void backend_pool_failed(struct backend_pool *pool, const char *name,
     const char *detail);

@@ -1,9 +1,9 @@
 /*
- * How a relaying session ends when subtls, not the client, decides: the
- * backend connection was lost, or subtls is shutting down.  Either way the
- * client gets a reply it can act on before the close, whenever the TLS
- * session can still carry one, and never a reply that could be mistaken
- * for the acceptance of a message.
+ * The end of a relaying session that subtls decides, because the backend
+ * connection was lost or subtls is shutting down.  Either way the client
+ * gets a reply it can act on before the close, whenever the TLS session can
+ * still carry one.  That reply is never one that reads as the acceptance of
+ * a message.
  */
 #include <stdio.h>
 

@@ -135,9 +135,9 @@ on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 /*
  * The final reply is out and the FIN sent.  A client that wrote its next
- * command meanwhile would get a reset if the socket closed now, and a reset
- * can discard the reply before the client reads it, so the session reads
- * and drops what the client sends until it closes or SESSION_LINGER_MS ends.
+ * command meanwhile would get a reset if the socket closed now.  A reset can
+ * discard the reply before the client reads it, so the session reads and
+ * drops what the client sends until it closes or SESSION_LINGER_MS ends.
  */
 static void
 on_client_shutdown(uv_shutdown_t *req, int status)

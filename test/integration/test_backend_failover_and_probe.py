@@ -5,9 +5,9 @@ yet, then the private Postfix.  The first session finds the first address
 dead, moves on to Postfix within the same session, and its message is
 delivered.  The dead address is logged as marked down.  Then a fake backend
 starts listening on the first address.  subtls's background probe connects
-to it with a PROXY v2 LOCAL header (no client address: the probe is
-subtls's own connection), reads the 220 greeting and sends QUIT; the
-address is logged as up again, and the next session is served by it.
+to it with a PROXY v2 LOCAL header, which names no client because the probe
+is subtls's own connection.  The probe reads the 220 greeting and sends
+QUIT.  The address is logged as up again, and the next session uses it.
 """
 
 import socket
@@ -34,7 +34,7 @@ def wait_for_log(subtls, text: str, timeout: float = 10.0) -> str:
 
 
 class ProbeOrSession:
-    """A fake backend handler: answers a probe, and greets a session and answers EHLO."""
+    """A fake backend handler: greets a probe, and greets a session and replies to EHLO."""
 
     def __init__(self):
         self.probe_headers = []

@@ -1,6 +1,6 @@
 """A backend connection lost mid-session gives the client 451 or 421, never 250.
 
-A fake backend on a unix socket greets, answers EHLO, MAIL, RCPT and DATA,
+A fake backend on a unix socket greets, replies to EHLO, MAIL, RCPT and DATA,
 and then closes the connection in one of two places (subtls reads a reset
 when the close leaves client bytes unread, otherwise EOF):
   * inside a transaction, after some message content arrived: the client,

@@ -5,10 +5,10 @@ Postfix is down:
   * a client that was between transactions reads a 421 before the close,
     never a silent close and never a 250;
   * a new session reads 421 4.3.2, and the address is logged as marked down.
-When Postfix is back, subtls's background probe (a PROXY v2 LOCAL header,
-which Postfix's smtpd accepts as a connection of subtls's own, the 220
-greeting, QUIT) marks the address up again, and the next message is
-delivered, without a restart or reload of subtls.
+When Postfix is back, subtls's background probe marks the address up again:
+it sends a PROXY v2 LOCAL header, which Postfix's smtpd accepts as a
+connection of subtls's own, reads the 220 greeting and sends QUIT.  The
+next message is then delivered, without a restart or reload of subtls.
 """
 
 import time

@@ -3,9 +3,10 @@
 Eight client threads submit through both listeners to the private Postfix,
 up to three messages per session and twenty per thread, for at most twenty
 seconds.  Each message carries a unique token.  Once a few messages are
-queued, subtls gets SIGTERM.  It stops accepting; a session between
-transactions gets "421 4.3.2 <hostname> Service shutting down" at once, and
-one inside a transaction finishes it and gets the 421 after the final reply.
+queued, subtls gets SIGTERM and stops accepting.  A session between
+transactions gets "421 4.3.2 <hostname> Service shutting down" at once.  A
+session inside a transaction finishes it and gets the 421 after the final
+reply.
 The clients pause inside each transaction, so some are inside one at the
 SIGTERM.
 

@@ -1,6 +1,6 @@
 """A backend that stops reading slows the clients down; subtls does not buffer.
 
-A fake backend greets, answers EHLO, MAIL, RCPT and DATA with 354, and then
+A fake backend greets, replies to EHLO, MAIL, RCPT and DATA with 354, and then
 stops reading.  Fifty clients, half on each listener, each try to send a
 5 MiB message.  subtls keeps one 16 KiB chunk in flight per direction, so
 each client is stopped by TCP backpressure once the socket buffers are full
@@ -9,7 +9,7 @@ subtls's resident set size (VmRSS) stays near where it started.  Without
 the flow control it would grow with the 250 MiB the clients try to send.
 
 No client ever reads a reply to its message: the message has no end, and
-the backend never answers it.
+the backend never replies to it.
 """
 
 import os
@@ -52,7 +52,7 @@ def read_line(reader) -> bytes:
 
 
 class StallingBackend:
-    """Answers up to DATA's 354, then stops reading until release() is called."""
+    """Replies up to DATA's 354, then stops reading until release() is called."""
 
     def __init__(self):
         self.released = threading.Event()

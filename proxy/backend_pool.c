@@ -32,8 +32,9 @@ struct backend_entry {
 		uv_pipe_t pipe;
 	} probe;
 	uv_connect_t connect_request;
-	uv_write_t write_request;
-	char header[32];		/* the PROXY header, then QUIT */
+	uv_write_t header_request;
+	uv_write_t quit_request;
+	char header[32];		/* the PROXY header */
 	char read_buf[512];
 	struct smtp_reply_reader greeting;
 };
@@ -152,6 +153,8 @@ on_quit_written(uv_write_t *req, int status)
 {
 	struct backend_entry *e = req->data;
 
+	/* The 220 already proved the address up: a failed QUIT changes
+	 * nothing. */
 	(void)status;
 	probe_end(e, NULL);
 }
@@ -201,8 +204,8 @@ on_probe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	/* A polite end keeps the backend's log free of lost connections. */
 	uv_read_stop(stream);
 	out = uv_buf_init(quit, sizeof(quit) - 1);
-	e->write_request.data = e;
-	if (uv_write(&e->write_request, stream, &out, 1, on_quit_written) != 0)
+	e->quit_request.data = e;
+	if (uv_write(&e->quit_request, stream, &out, 1, on_quit_written) != 0)
 		probe_end(e, NULL);
 }
 
@@ -226,8 +229,8 @@ on_probe_connected(uv_connect_t *req, int status)
 		n = smtp_proxy_v1_encode_unknown(e->header, sizeof(e->header));
 	if (n > 0) {
 		out = uv_buf_init(e->header, (unsigned)n);
-		e->write_request.data = e;
-		if (uv_write(&e->write_request, &e->probe.stream, &out, 1,
+		e->header_request.data = e;
+		if (uv_write(&e->header_request, &e->probe.stream, &out, 1,
 		    NULL) != 0) {
 			probe_end(e, "cannot write the PROXY header");
 			return;

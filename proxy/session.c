@@ -305,8 +305,8 @@ relay_deadline(const struct session *s, bool *reply_awaited)
 
 	*reply_awaited = s->follower != NULL &&
 	    smtp_follower_pending(s->follower) > 0;
-	/* The relayed greeting is due within connect_timeout, from the
-	 * connect (session_arm_timer() then). */
+	/* The relayed greeting is due within connect_timeout, counted from
+	 * the connect, when session_arm_timer() ran. */
 	if (session_greeting_due(s))
 		return s->step_deadline_ms;
 	if (*reply_awaited)

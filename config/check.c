@@ -52,6 +52,7 @@ config_set_defaults(struct config *cfg)
 	 * that the backend then queues, and the client's retry would deliver
 	 * it twice. */
 	cfg->backend.reply_timeout_ms = 10 * 60 * 1000;
+	cfg->backend.retry_interval_ms = 30 * 1000;
 	/* An empty list; config_load() reports a failed allocation. */
 	cfg->backend.discard_ehlo_keywords = calloc(1, sizeof(char *));
 }

@@ -636,8 +636,11 @@ config_free(struct config *cfg)
 	free(cfg->tls.snis);
 	config_policy_free(&cfg->tls.policy);
 	free(cfg->tls.ticket_key_file);
-	free(cfg->backend.address);
-	free(cfg->backend.unix_path);
+	for (size_t i = 0; i < cfg->backend.address_count; i++) {
+		free(cfg->backend.addresses[i].text);
+		free(cfg->backend.addresses[i].unix_path);
+	}
+	free(cfg->backend.addresses);
 	for (char **keyword = cfg->backend.discard_ehlo_keywords;
 	    keyword != NULL && *keyword != NULL; keyword++)
 		free(*keyword);

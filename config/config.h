@@ -238,13 +238,21 @@ enum config_identity {
 	CONFIG_IDENTITY_XCLIENT,	/* XCLIENT command after TLS */
 };
 
-struct config_backend {
-	char *address;			/* as written: "unix:/path",
+/* One backend address, from one "address" line. */
+struct config_backend_address {
+	char *text;			/* as written: "unix:/path",
 					 * "a.b.c.d:port", "[IPv6]:port" */
 	bool is_unix;
 	char *unix_path;		/* when is_unix */
 	struct sockaddr_storage tcp;	/* otherwise */
 	socklen_t tcp_len;
+};
+
+struct config_backend {
+	struct config_backend_address *addresses; /* in the order tried */
+	size_t address_count;
+	uint64_t retry_interval_ms;	/* a failed address is skipped and
+					 * probed this often; default 30 s */
 	enum config_identity identity;	/* default proxy-v2 */
 	uint64_t connect_timeout_ms;	/* default 10 s */
 	uint64_t reply_timeout_ms;	/* default 10 min, per backend reply */

@@ -583,43 +583,77 @@ set_ehlo_keywords(struct config_loader *loader, const struct config_key *key,
 	free(copy);
 }
 
+/* Parses value into address; returns NULL or why it is invalid. */
+static const char *
+parse_backend_address(struct config_loader *loader, const char *value,
+    struct config_backend_address *address, char *reason_buf, size_t cap)
+{
+	size_t path_max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
+	const char *reason = NULL;
+
+	if (strncmp(value, "unix:", 5) == 0) {
+		const char *path = value + 5;
+
+		if (path[0] != '/')
+			return "the socket path must be absolute";
+		if (strlen(path) > path_max) {
+			snprintf(reason_buf, cap, "the socket path is longer "
+			    "than %zu bytes", path_max);
+			return reason_buf;
+		}
+		address->is_unix = true;
+		address->unix_path = config_strdup(loader, path);
+		return NULL;
+	}
+	if (!config_parse_address(value, &address->tcp, &address->tcp_len,
+	    &reason))
+		return reason;
+	if (config_is_wildcard(&address->tcp))
+		return "a wildcard address accepts connections but does not "
+		    "name a backend";
+	return NULL;
+}
+
+/* Adds one backend address; each "address" line adds one, tried in order. */
 static void
 set_backend_address(struct config_loader *loader,
     const struct config_key *key, const char *value)
 {
 	struct config_backend *backend = &loader->cfg->backend;
-	size_t path_max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
-	const char *reason = NULL;
-	char quoted[CONFIG_QUOTE_SIZE];
-	char too_long[64];
+	struct config_backend_address address = { 0 }, *grown;
+	char quoted[CONFIG_QUOTE_SIZE], reason_buf[64];
+	const char *reason;
 
-	replace_string(loader, &backend->address, value);
-
-	if (strncmp(value, "unix:", 5) == 0) {
-		const char *path = value + 5;
-
-		snprintf(too_long, sizeof(too_long),
-		    "the socket path is longer than %zu bytes", path_max);
-		if (path[0] != '/')
-			reason = "the socket path must be absolute";
-		else if (strlen(path) > path_max)
-			reason = too_long;
-		if (reason == NULL) {
-			backend->is_unix = true;
-			replace_string(loader, &backend->unix_path, path);
+	reason = parse_backend_address(loader, value, &address, reason_buf,
+	    sizeof(reason_buf));
+	if (reason != NULL) {
+		config_error(loader, current_line(loader),
+		    "invalid backend address %s: %s (allowed: %s)",
+		    config_quote(quoted, value), reason, key->allowed);
+		return;
+	}
+	for (size_t i = 0; i < backend->address_count; i++)
+		if (strcmp(backend->addresses[i].text, value) == 0) {
+			config_error(loader, current_line(loader),
+			    "duplicate backend address %s (allowed: each "
+			    "address once)", config_quote(quoted, value));
+			free(address.unix_path);
 			return;
 		}
-	} else if (config_parse_address(value, &backend->tcp,
-	    &backend->tcp_len, &reason)) {
-		if (!config_is_wildcard(&backend->tcp))
-			return;
-		reason = "a wildcard address accepts connections but does not "
-		    "name a backend";
-	}
 
-	config_error(loader, current_line(loader),
-	    "invalid backend address %s: %s (allowed: %s)",
-	    config_quote(quoted, value), reason, key->allowed);
+	grown = realloc(backend->addresses,
+	    (backend->address_count + 1) * sizeof(*grown));
+	address.text = config_strdup(loader, value);
+	if (grown == NULL || address.text == NULL) {
+		loader->out_of_memory = true;
+		free(address.text);
+		free(address.unix_path);
+		if (grown != NULL)
+			backend->addresses = grown;
+		return;
+	}
+	grown[backend->address_count++] = address;
+	backend->addresses = grown;
 }
 
 /* Returns the line of an earlier listen address equal to addr, 0 if none. */
@@ -907,8 +941,8 @@ const struct config_key config_keys[] = {
 
 	{ CONFIG_SECTION_BACKEND, "address", false,
 	  "unix:/absolute/path, " ADDRESS,
-	  set_backend_address, BACKEND(address), CONFIG_NO_POSITION, NULL,
-	  NULL, false },
+	  set_backend_address, BACKEND(addresses), CONFIG_NO_POSITION, NULL,
+	  NULL, true },
 	{ CONFIG_SECTION_BACKEND, "identity", false,
 	  "proxy-v2, proxy-v1, xclient, none",
 	  set_choice, BACKEND(identity), CONFIG_NO_POSITION, identities,
@@ -918,6 +952,9 @@ const struct config_key config_keys[] = {
 	  NULL, NULL, false },
 	{ CONFIG_SECTION_BACKEND, "reply_timeout", false, DURATION,
 	  set_duration, BACKEND(reply_timeout_ms), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
+	{ CONFIG_SECTION_BACKEND, "retry_interval", false, DURATION,
+	  set_duration, BACKEND(retry_interval_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
 	{ CONFIG_SECTION_BACKEND, "proxy_tlvs", false,
 	  "yes, no; yes only with identity = proxy-v2",

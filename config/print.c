@@ -234,11 +234,13 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "watch_files = %s\n", tls->watch_files ? "yes" : "no");
 
 	fprintf(out, "\n[backend]\n");
-	print_string(out, "address", backend->address);
+	for (size_t i = 0; i < backend->address_count; i++)
+		print_string(out, "address", backend->addresses[i].text);
 	fprintf(out, "identity = %s\n",
 	    config_identity_name(backend->identity));
 	print_duration(out, "connect_timeout", backend->connect_timeout_ms);
 	print_duration(out, "reply_timeout", backend->reply_timeout_ms);
+	print_duration(out, "retry_interval", backend->retry_interval_ms);
 	print_yes_no(out, "proxy_tlvs", backend->proxy_tlvs);
 	print_word_list(out, "discard_ehlo_keywords",
 	    (const char *const *)backend->discard_ehlo_keywords);

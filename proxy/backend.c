@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
@@ -21,12 +22,64 @@ backend_reply_unavailable(struct session *s, const char *reason,
 	size_t n;
 
 	session_log(s, CONFIG_LOG_WARNING, "backend=%s unavailable: %s",
-	    s->server->config->backend.address, detail);
+	    s->backend_name[0] != '\0' ? s->backend_name : "none", detail);
 	n = smtp_reply_backend_unavailable(reply, sizeof(reply),
 	    s->server->config->global.hostname);
 	if (!session_reply_tls(s, reply, n))
 		return;
 	session_close(s, reason, detail);
+}
+
+static void
+on_backend_closed_for_retry(uv_handle_t *handle)
+{
+	struct session *s = handle->data;
+
+	if (s->state == SESSION_CLOSING) {
+		session_handle_closed(handle);
+		return;
+	}
+	s->open_handles--;
+	backend_connect(s);
+}
+
+/*
+ * Closes the backend connection and connects to the next address that is
+ * up, while the client has seen nothing of the backend yet.  Returns false
+ * when that is too late or no address is up.
+ */
+static bool
+retry_next_address(struct session *s)
+{
+	bool early = s->state == SESSION_BACKEND_CONNECT ||
+	    (session_greeting_due(s) && s->bytes_in == 0);
+
+	if (!early || !s->backend_open ||
+	    backend_pool_pick(s->server->backends) == NULL)
+		return false;
+
+	/* An implicit TLS session started following the conversation. */
+	conversation_free(s);
+	s->xclient = XCLIENT_OFF;
+	s->client_waiting = false;
+	s->backend_reading = false;
+	s->backend_shut = false;
+	s->backend_open = false;
+	session_set_state(s, SESSION_BACKEND_CONNECT);
+	uv_close(&s->backend.handle, on_backend_closed_for_retry);
+	return true;
+}
+
+void
+backend_failed(struct session *s, const char *reason, const char *detail)
+{
+	backend_pool_failed(s->server->backends, s->backend_name, detail);
+	if (retry_next_address(s)) {
+		session_log(s, CONFIG_LOG_INFO, "backend=%s failed (%s): "
+		    "trying the next address", s->backend_name, detail);
+		return;
+	}
+	backend_reply_unavailable(s, reason, detail);
 }
 
 /* Encodes the PROXY v2 header, with the TLS facts when proxy_tlvs = yes. */
@@ -92,18 +145,18 @@ on_backend_connected(uv_connect_t *req, int status)
 {
 	struct session *s = req->data;
 
-	if (s->state == SESSION_CLOSING)
+	/* Canceled: the session ended, or moves to the next address. */
+	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
 	if (status == UV_EACCES) {
-		backend_reply_unavailable(s, "backend_unavailable",
+		backend_failed(s, "backend_unavailable",
 		    "permission denied: the user subtls runs as cannot use the "
 		    "backend socket (for Postfix's public/ directory: group = "
 		    "postdrop)");
 		return;
 	}
 	if (status < 0) {
-		backend_reply_unavailable(s, "backend_unavailable",
-		    uv_strerror(status));
+		backend_failed(s, "backend_unavailable", uv_strerror(status));
 		return;
 	}
 	if (!send_identity(s))
@@ -124,13 +177,21 @@ on_backend_connected(uv_connect_t *req, int status)
 void
 backend_connect(struct session *s)
 {
-	const struct config_backend *cfg = &s->server->config->backend;
+	const struct config_backend_address *cfg;
 	uv_loop_t *loop = &s->server->loop;
 	int rc = 0;
 
 	session_set_state(s, SESSION_BACKEND_CONNECT);
 	session_arm_timer(s);
 	session_update_reading(s);
+
+	cfg = backend_pool_pick(s->server->backends);
+	if (cfg == NULL) {
+		backend_reply_unavailable(s, "backend_down", "every backend "
+		    "address is marked down");
+		return;
+	}
+	snprintf(s->backend_name, sizeof(s->backend_name), "%s", cfg->text);
 
 	if (cfg->is_unix)
 		uv_pipe_init(loop, &s->backend.pipe, 0);
@@ -150,8 +211,7 @@ backend_connect(struct session *s)
 		rc = uv_tcp_connect(&s->connect_request, &s->backend.tcp,
 		    (const struct sockaddr *)&cfg->tcp, on_backend_connected);
 	if (rc != 0)
-		backend_reply_unavailable(s, "backend_unavailable",
-		    uv_strerror(rc));
+		backend_failed(s, "backend_unavailable", uv_strerror(rc));
 }
 
 void
@@ -164,7 +224,7 @@ backend_greeting_input(struct session *s, const char *data, size_t len)
 	case SMTP_REPLY_INCOMPLETE:
 		return;
 	case SMTP_REPLY_INVALID:
-		backend_reply_unavailable(s, "backend_bad_greeting",
+		backend_failed(s, "backend_bad_greeting",
 		    "its greeting is not an SMTP reply");
 		return;
 	case SMTP_REPLY_COMPLETE:
@@ -173,7 +233,13 @@ backend_greeting_input(struct session *s, const char *data, size_t len)
 	if (s->greeting.code != 220) {
 		snprintf(detail, sizeof(detail), "greeting code %d",
 		    s->greeting.code);
-		backend_reply_unavailable(s, "backend_rejected", detail);
+		/* A 5xx greeting may refuse this client alone (a PROXY
+		 * header names it), so only a 4xx marks the address down. */
+		if (s->greeting.code / 100 == 4)
+			backend_failed(s, "backend_rejected", detail);
+		else
+			backend_reply_unavailable(s, "backend_rejected",
+			    detail);
 		return;
 	}
 

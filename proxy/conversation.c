@@ -166,7 +166,7 @@ conversation_client_blocked(const struct session *s)
 {
 	return s->client_off < s->client_len || s->client_waiting ||
 	    s->refusal != NULL || s->xclient == XCLIENT_HELD ||
-	    s->xclient == XCLIENT_SENT;
+	    s->xclient == XCLIENT_SENT || s->drain_held;
 }
 
 /* Keeps the name of an EHLO or HELO line for XCLIENT and the trace header. */
@@ -323,6 +323,15 @@ client_command(struct session *s, struct batch *b,
 			    "MAIL before AUTH (require_auth = yes)");
 			return true;
 		}
+		/* While draining no new transaction starts: the MAIL stays
+		 * unsent, and the client gets 421 once earlier replies are
+		 * out (conversation_drain_check). */
+		if (s->server->draining &&
+		    !smtp_follower_in_transaction(s->follower)) {
+			smtp_follower_drop_command(s->follower);
+			s->drain_held = true;
+			return true;
+		}
 		s->trace_due = s->server->config->backend.trace_header;
 		break;
 	case SMTP_CMD_EHLO:
@@ -370,7 +379,7 @@ follow_client(struct session *s)
 
 	while (s->client_off < s->client_len && !s->client_waiting &&
 	    s->refusal == NULL && s->xclient != XCLIENT_HELD &&
-	    batch_has_room(&b)) {
+	    !s->drain_held && batch_has_room(&b)) {
 		const char *at = s->client_buf + s->client_off;
 		size_t n = smtp_follower_client(s->follower, at,
 		    s->client_len - s->client_off, &ev);
@@ -450,7 +459,7 @@ conversation_from_client(struct session *s)
 		if (s->client_off < s->client_len) {
 			if (s->client_waiting || s->refusal != NULL ||
 			    s->xclient == XCLIENT_HELD ||
-			    s->xclient == XCLIENT_SENT)
+			    s->xclient == XCLIENT_SENT || s->drain_held)
 				break;
 			follow_client(s);
 			continue;
@@ -486,6 +495,8 @@ conversation_from_client(struct session *s)
 	}
 	if (s->state == SESSION_RELAYING)
 		relay_shutdown_backend(s);
+	if (s->state == SESSION_RELAYING)
+		conversation_drain_check(s);
 	if (s->state != SESSION_CLOSING)
 		session_update_reading(s);
 }
@@ -719,6 +730,7 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 		}
 		if (ev.type == SMTP_FOLLOW_REPLY_LINE)
 			continue;
+		s->backend_said_goodbye = ev.code == 221 || ev.code == 421;
 		if (!reply_done(s, &ev))
 			break;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proxy/backend_pool.h"
 #include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
@@ -139,17 +140,17 @@ raise_file_limit(const struct config_global *global)
  * runs as.  Only a warning: the backend may simply not be running yet.
  */
 static void
-check_backend_socket(const struct config_backend *backend)
+check_backend_socket(const struct config_backend_address *backend)
 {
 	if (!backend->is_unix || access(backend->unix_path, R_OK | W_OK) == 0)
 		return;
 	if (errno == ENOENT)
 		log_warning("backend=%s: the socket does not exist yet; is the "
-		    "backend running?", backend->address);
+		    "backend running?", backend->text);
 	else
 		log_warning("backend=%s: this process (uid %u) cannot connect: "
 		    "%s; give it access to the socket (for Postfix's public/ "
-		    "directory: group = postdrop)", backend->address,
+		    "directory: group = postdrop)", backend->text,
 		    (unsigned)geteuid(), strerror(errno));
 }
 
@@ -179,8 +180,10 @@ log_start(const struct server *srv)
 			    l->name, config_mode_name(l->mode),
 			    l->addresses[j].text);
 	}
-	log_info("subtls %s started backend=%s identity=%s wolfssl=%s",
-	    SUBTLS_VERSION, cfg->backend.address,
+	for (size_t i = 0; i < cfg->backend.address_count; i++)
+		log_info("backend address=%s", cfg->backend.addresses[i].text);
+	log_info("subtls %s started backends=%zu identity=%s wolfssl=%s",
+	    SUBTLS_VERSION, cfg->backend.address_count,
 	    config_identity_name(cfg->backend.identity), tls_library_version());
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 		log_warning("%s", IDENTITY_NONE_WARNING);
@@ -208,6 +211,13 @@ run(struct server *srv)
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	uv_loop_init(&srv->loop);
+	srv->backends = backend_pool_new(&srv->loop, &srv->config->backend);
+	if (srv->backends == NULL) {
+		log_error("out of memory");
+		uv_loop_close(&srv->loop);
+		auth_throttle_free(srv->throttle);
+		return 1;
+	}
 	uv_timer_init(&srv->loop, &srv->drain_timer);
 	srv->drain_timer.data = srv;
 	uv_signal_init(&srv->loop, &srv->sigterm);
@@ -222,6 +232,7 @@ run(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sigterm, NULL);
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
 		uv_close((uv_handle_t *)&srv->sighup, NULL);
+		backend_pool_free(srv->backends);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		listeners_free(srv);
 		uv_loop_close(&srv->loop);
@@ -236,7 +247,8 @@ run(struct server *srv)
 	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
 	raise_file_limit(&srv->config->global);
-	check_backend_socket(&srv->config->backend);
+	for (size_t i = 0; i < srv->config->backend.address_count; i++)
+		check_backend_socket(&srv->config->backend.addresses[i]);
 	watch_files_start(srv);
 	log_startup_done();
 

@@ -291,6 +291,10 @@ handshake_progress(struct session *s)
 	s->tls_established = true;
 	session_log(s, CONFIG_LOG_DEBUG, "tls=%s cipher=%s",
 	    tls_engine_version(s->tls), tls_engine_cipher(s->tls));
+	if (s->server->draining) {
+		conversation_drain_close(s);
+		return;
+	}
 	/* On a STARTTLS listener the ban was checked before the greeting. */
 	if (s->listener->config->mode == CONFIG_MODE_IMPLICIT &&
 	    conversation_refuse_banned(s))
@@ -400,17 +404,24 @@ relay_on_backend_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	/* A backend that ends before its first byte refused the session: the
 	 * client gets a 421 on either kind of listener, not a silent close. */
-	if (s->state == SESSION_BACKEND_GREETING || s->bytes_out == 0) {
-		backend_reply_unavailable(s, "backend_closed",
+	if (session_greeting_due(s)) {
+		backend_failed(s, "backend_closed",
 		    nread == UV_EOF ? "closed before its greeting" :
 		    uv_strerror((int)nread));
 		return;
 	}
+	if (s->bytes_out == 0) {
+		backend_reply_unavailable(s, "backend_closed",
+		    nread == UV_EOF ? "closed after its greeting" :
+		    uv_strerror((int)nread));
+		return;
+	}
 	if (nread == UV_EOF)
-		session_close(s, s->client_finished ? "client_closed" :
-		    "backend_closed", NULL);
+		conversation_backend_lost(s, s->client_finished ?
+		    "client_closed" : "backend_closed", NULL);
 	else
-		session_close(s, "backend_read_failed", uv_strerror((int)nread));
+		conversation_backend_lost(s, "backend_read_failed",
+		    uv_strerror((int)nread));
 }
 
 void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "proxy/backend_pool.h"
 #include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/listener_reload.h"
@@ -199,6 +200,11 @@ switch_to(struct server *srv, struct reload *r)
 	for (size_t i = 0; i < srv->listener_count; i++)
 		srv->listeners[i].tls = srv->tls[i];
 	srv->config = r->config;
+	/* An address that stays keeps its state, so a reload does not send
+	 * sessions to an address known to be down. */
+	if (!backend_pool_update(srv->backends, &srv->config->backend))
+		log_warning("out of memory: the backend addresses of the old "
+		    "configuration stay in use");
 	config_free(old_config);
 	free(old_config);
 	log_setup(srv->config->global.log, srv->config->global.log_level);

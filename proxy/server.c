@@ -1,11 +1,16 @@
 /*
  * Running and stopping one event loop's server: signals and the drain.
  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
+#include "smtp/reply.h"
 
 static void
 on_closed_ignore(uv_handle_t *handle)
@@ -27,6 +32,8 @@ server_finish(struct server *srv)
 	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
 		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
 	watch_files_stop(srv);
+	backend_pool_free(srv->backends);
+	srv->backends = NULL;
 }
 
 static void
@@ -36,7 +43,42 @@ on_drain_timeout(uv_timer_t *timer)
 
 	log_warning("drain timeout: closing %zu open session%s",
 	    srv->session_count, srv->session_count == 1 ? "" : "s");
-	sessions_close_all(srv, "shutdown");
+	while (srv->sessions != NULL)
+		conversation_drain_close(srv->sessions);
+}
+
+/*
+ * Tells the sessions that wait for their client's next command that subtls
+ * stops: 421 4.3.2 and close.  Sessions inside a transaction, and those
+ * still in the handshake or connecting to the backend, get it later (see
+ * conversation_drain_check).
+ */
+static void
+drain_sessions(struct server *srv)
+{
+	struct session *s = srv->sessions, *next;
+	char reply[SMTP_REPLY_LINE_MAX], *copy;
+	size_t n;
+
+	n = smtp_reply_shutting_down(reply, sizeof(reply),
+	    srv->config->global.hostname);
+	while (s != NULL) {
+		/* The session leaves the list when it closes. */
+		next = s->next;
+		if (s->state == SESSION_RELAYING)
+			conversation_drain_check(s);
+		else if (s->state == SESSION_PRETLS) {
+			copy = malloc(n);
+			if (copy != NULL) {
+				memcpy(copy, reply, n);
+				session_write_client(s, copy, n);
+			}
+			if (s->state != SESSION_CLOSING)
+				session_close(s, "shutdown",
+				    "before STARTTLS");
+		}
+		s = next;
+	}
 }
 
 void
@@ -50,6 +92,8 @@ server_drain(struct server *srv, const char *signal_name)
 		return;
 	}
 	srv->draining = true;
+	srv->drain_deadline_ms = uv_now(&srv->loop) +
+	    srv->config->global.drain_timeout_ms;
 	listeners_close(srv);
 	log_info("%s: stopped accepting, draining %zu session%s for up to "
 	    "%llu s (send it again to close them now)", signal_name,
@@ -59,6 +103,7 @@ server_drain(struct server *srv, const char *signal_name)
 		server_finish(srv);
 		return;
 	}
+	drain_sessions(srv);
 	uv_timer_start(&srv->drain_timer, on_drain_timeout,
 	    srv->config->global.drain_timeout_ms, 0);
 }

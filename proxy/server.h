@@ -13,6 +13,7 @@
 #include "proxy/admission.h"
 
 struct auth_throttle;
+struct backend_pool;
 struct client_limits;
 struct listener;
 struct session;
@@ -33,6 +34,7 @@ struct server {
 	uint64_t session_id_base;	/* random, so ids differ across restarts */
 	uint64_t sessions_started;
 
+	struct backend_pool *backends;	/* which backend addresses are up */
 	struct auth_throttle *throttle;	/* AUTH failures and bans, kept
 					 * across reloads */
 
@@ -47,6 +49,7 @@ struct server {
 	struct limit_warning limit_warnings[LIMIT_COUNT];
 
 	bool draining;			/* SIGTERM: listeners closed */
+	uint64_t drain_deadline_ms;	/* uv_now() when the drain ends */
 	uv_timer_t drain_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;

@@ -105,8 +105,8 @@ session_format_address(const struct sockaddr_storage *ss, char *out,
 		snprintf(out, cap, "unknown");
 }
 
-static void
-on_handle_closed(uv_handle_t *handle)
+void
+session_handle_closed(uv_handle_t *handle)
 {
 	struct session *s = handle->data;
 	struct server *srv = s->server;
@@ -128,15 +128,45 @@ close_client_now(struct session *s)
 	if (s->client_closing)
 		return;
 	s->client_closing = true;
-	uv_close((uv_handle_t *)&s->client, on_handle_closed);
-	uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->client, session_handle_closed);
+	uv_close((uv_handle_t *)&s->timer, session_handle_closed);
 }
 
 static void
+linger_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	/* The bytes are dropped unread, so every session may share one
+	 * buffer: the loop runs one callback at a time. */
+	static char discard[4096];
+
+	(void)handle;
+	(void)suggested;
+	*buf = uv_buf_init(discard, sizeof(discard));
+}
+
+static void
+on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (nread < 0)
+		close_client_now(stream->data);
+}
+
+/*
+ * The final reply is out and the FIN sent.  A client that wrote its next
+ * command meanwhile would get a reset if the socket closed now.  A reset can
+ * discard the reply before the client reads it, so the session reads and
+ * drops what the client sends until it closes or SESSION_LINGER_MS ends.
+ */
+static void
 on_client_shutdown(uv_shutdown_t *req, int status)
 {
-	(void)status;
-	close_client_now(req->data);
+	struct session *s = req->data;
+
+	if (status < 0 || s->client_finished || s->client_closing ||
+	    uv_read_start((uv_stream_t *)&s->client, linger_alloc,
+	    on_linger_read) != 0)
+		close_client_now(s);
 }
 
 static void
@@ -240,6 +270,14 @@ session_accept(struct listener *listener, int fd)
 	session_update_reading(s);
 }
 
+bool
+session_greeting_due(const struct session *s)
+{
+	return s->state == SESSION_BACKEND_GREETING ||
+	    (s->state == SESSION_RELAYING && s->bytes_out == 0 &&
+	    s->listener->config->mode == CONFIG_MODE_IMPLICIT);
+}
+
 /* The timeout of the state the session is in, in milliseconds. */
 static uint64_t
 state_timeout(const struct session *s)
@@ -258,8 +296,21 @@ state_timeout(const struct session *s)
 	case SESSION_BACKEND_GREETING:
 		return cfg->backend.connect_timeout_ms;
 	case SESSION_RELAYING:
+		/* On an implicit TLS listener the backend's greeting is
+		 * relayed, and connect_timeout covers it as on STARTTLS. */
+		if (session_greeting_due(s))
+			return cfg->backend.connect_timeout_ms;
 		return cfg->global.idle_timeout_ms;
 	case SESSION_CLOSING:
+		/* While draining, lingering ends by the drain deadline, so
+		 * it never delays the exit past drain_timeout. */
+		if (s->server->draining) {
+			uint64_t now = uv_now(&s->server->loop);
+			uint64_t left = s->server->drain_deadline_ms > now ?
+			    s->server->drain_deadline_ms - now : 0;
+
+			return left < SESSION_LINGER_MS ? left : SESSION_LINGER_MS;
+		}
 		return SESSION_LINGER_MS;
 	}
 	return SESSION_LINGER_MS;
@@ -284,6 +335,10 @@ relay_deadline(const struct session *s, bool *reply_awaited)
 
 	*reply_awaited = s->follower != NULL &&
 	    smtp_follower_pending(s->follower) > 0;
+	/* The relayed greeting is due within connect_timeout, counted from
+	 * the connect, when session_arm_timer() ran. */
+	if (session_greeting_due(s))
+		return s->step_deadline_ms;
 	if (*reply_awaited)
 		return s->reply_wait_ms + cfg->backend.reply_timeout_ms;
 	return s->last_activity_ms + cfg->global.idle_timeout_ms;
@@ -376,7 +431,7 @@ backend_reply_timeout(struct session *s)
 	    cfg->global.hostname);
 
 	session_log(s, CONFIG_LOG_WARNING, "backend=%s sent no reply within "
-	    "reply_timeout (%" PRIu64 "s)", cfg->backend.address,
+	    "reply_timeout (%" PRIu64 "s)", s->backend_name,
 	    cfg->backend.reply_timeout_ms / 1000);
 	if (!session_reply_tls(s, reply, n))
 		return;
@@ -413,7 +468,7 @@ step_timeout(struct session *s)
 		break;
 	case SESSION_BACKEND_CONNECT:
 	case SESSION_BACKEND_GREETING:
-		backend_reply_unavailable(s, "backend_timeout",
+		backend_failed(s, "backend_timeout",
 		    s->state == SESSION_BACKEND_CONNECT ? "connect timed out" :
 		    "no greeting from the backend");
 		break;
@@ -447,6 +502,9 @@ on_session_timer(uv_timer_t *timer)
 	if (s->state == SESSION_RELAYING) {
 		if (now < relay_deadline(s, &reply_awaited))
 			session_update_timer(s);
+		else if (session_greeting_due(s))
+			backend_failed(s, "backend_timeout",
+			    "no greeting from the backend");
 		else if (reply_awaited)
 			backend_reply_timeout(s);
 		else
@@ -489,14 +547,18 @@ on_backend_written(uv_write_t *req, int status)
 	free(w->buf);
 	free(w);
 	s->backend_writes--;
-	if (s->state == SESSION_CLOSING)
+	/* Canceled: the backend handle was closed, for the session's end or
+	 * for a retry with the next address (backend.c). */
+	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
-	if (status < 0) {
+	if (status < 0 && s->state == SESSION_RELAYING && s->bytes_out > 0)
+		conversation_backend_lost(s, "backend_write_failed",
+		    uv_strerror(status));
+	else if (status < 0)
 		backend_reply_unavailable(s, "backend_write_failed",
 		    uv_strerror(status));
-		return;
-	}
-	relay_backend_write_done(s);
+	else
+		relay_backend_write_done(s);
 }
 
 static void
@@ -729,7 +791,7 @@ session_close(struct session *s, const char *reason, const char *detail)
 
 	if (s->backend_open) {
 		s->backend_open = false;
-		uv_close(&s->backend.handle, on_handle_closed);
+		uv_close(&s->backend.handle, session_handle_closed);
 	}
 	if (s->tls_established && !s->tls_failed) {
 		tls_engine_close_notify(s->tls);

@@ -78,6 +78,8 @@ struct session {
 	uv_shutdown_t backend_shutdown;
 	uv_timer_t timer;
 	unsigned open_handles;
+	char backend_name[128];		/* the address text, "" before one
+					 * was picked */
 
 	struct smtp_dialogue *dialogue;		/* SESSION_PRETLS only */
 	struct tls_engine *tls;
@@ -96,6 +98,10 @@ struct session {
 	bool tls_failed;		/* no close_notify after a TLS error */
 	bool tls_input_seen;		/* the first byte of the handshake was
 					 * checked for plaintext */
+	bool backend_said_goodbye;	/* its last reply was 221 or 421: it
+					 * closes next */
+	bool drain_held;		/* draining: a new MAIL waits unsent
+					 * until the 421 */
 
 	bool admitted;			/* counted against max_sessions */
 	bool client_counted;		/* counted per client key */
@@ -147,12 +153,24 @@ void session_set_state(struct session *s, enum session_state state);
  */
 void session_close(struct session *s, const char *reason, const char *detail);
 
+/*
+ * The close callback of a session's handles: frees the session when its
+ * last handle is closed.
+ */
+void session_handle_closed(uv_handle_t *handle);
+
 /* Closes every session at once (drain timeout). */
 void sessions_close_all(struct server *srv, const char *reason);
 
 __attribute__((format(printf, 3, 4)))
 void session_log(const struct session *s, enum config_log_level level,
     const char *fmt, ...);
+
+/*
+ * Returns whether the backend's greeting is still awaited: read by subtls
+ * on a STARTTLS listener, relayed on an implicit TLS one.
+ */
+bool session_greeting_due(const struct session *s);
 
 /*
  * Starts the current state's timeout from now.  A state has one deadline,
@@ -215,10 +233,40 @@ void conversation_from_backend(struct session *s, const char *data,
 bool conversation_client_blocked(const struct session *s);
 bool conversation_refuse_banned(struct session *s);
 
+/* conversation_end.c */
+
+/*
+ * Ends a relaying session whose backend connection failed.  The client gets
+ * 451 4.3.0 inside a mail transaction and 421 4.3.0 outside one, unless it
+ * has finished sending or the backend's last reply was a 221 or 421.
+ */
+void conversation_backend_lost(struct session *s, const char *reason,
+    const char *detail);
+
+/*
+ * While the server drains: sends 421 4.3.2 and closes the session if it is
+ * between transactions, with no reply pending.  A session inside a
+ * transaction is left to finish it; this runs again after each reply.
+ */
+void conversation_drain_check(struct session *s);
+
+/*
+ * Ends a session with 421 4.3.2 at once, the reply skipped before TLS is
+ * up: at the drain timeout, or a handshake that completes while draining.
+ */
+void conversation_drain_close(struct session *s);
+
 /* backend.c */
 void backend_connect(struct session *s);
 void backend_greeting_input(struct session *s, const char *data, size_t len);
 void backend_reply_unavailable(struct session *s, const char *reason,
+    const char *detail);
+
+/*
+ * Marks the session's backend address down, because it failed before its
+ * greeting, and ends the session like backend_reply_unavailable().
+ */
+void backend_failed(struct session *s, const char *reason,
     const char *detail);
 
 #endif

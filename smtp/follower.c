@@ -115,6 +115,7 @@ follower_transaction_reset(struct smtp_follower *f)
 {
 	f->sender[0] = '\0';
 	f->recipients = 0;
+	f->in_transaction = false;
 }
 
 void
@@ -557,6 +558,12 @@ size_t
 smtp_follower_pending(const struct smtp_follower *f)
 {
 	return f->pending_count;
+}
+
+bool
+smtp_follower_in_transaction(const struct smtp_follower *f)
+{
+	return f->in_transaction;
 }
 
 bool

@@ -189,6 +189,14 @@ void smtp_follower_drop_command(struct smtp_follower *f);
  */
 size_t smtp_follower_pending(const struct smtp_follower *f);
 
+/*
+ * Returns whether a mail transaction is open: the backend accepted MAIL, and
+ * neither a final reply to the message nor a positive reply to RSET, EHLO
+ * or HELO has ended it since.  Commands still waiting for replies are not
+ * counted: see smtp_follower_pending().
+ */
+bool smtp_follower_in_transaction(const struct smtp_follower *f);
+
 /* Returns whether the backend accepted an AUTH (235). */
 bool smtp_follower_authenticated(const struct smtp_follower *f);
 

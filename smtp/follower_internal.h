@@ -91,6 +91,7 @@ struct smtp_follower {
 	char mail_from[SMTP_FOLLOW_PATH_MAX + 1]; /* of the last MAIL sent */
 	char sender[SMTP_FOLLOW_PATH_MAX + 1];	  /* of the accepted MAIL */
 	unsigned recipients;
+	bool in_transaction;	/* MAIL accepted, no final reply yet */
 	struct smtp_follow_message message;
 	struct auth_names auth_attempt;	/* of the AUTH in progress */
 	struct auth_names auth;		/* of the successful AUTH */

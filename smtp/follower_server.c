@@ -177,6 +177,7 @@ reply_final(struct smtp_follower *f, const struct pending *p, int code,
 		if (positive) {
 			memcpy(f->sender, f->mail_from, sizeof(f->sender));
 			f->recipients = 0;
+			f->in_transaction = true;
 		}
 		break;
 	case SMTP_CMD_RCPT:

@@ -30,6 +30,8 @@ static const unsigned char proxy_v2_signature[12] = {
 
 #define PROXY_V2_FIXED_LEN 16		/* signature, ver_cmd, fam, len */
 #define PROXY_V2_VERSION_PROXY 0x21	/* version 2, command PROXY */
+#define PROXY_V2_VERSION_LOCAL 0x20	/* version 2, command LOCAL */
+#define PROXY_V2_UNSPEC 0x00		/* AF_UNSPEC, UNSPEC transport */
 #define PROXY_V2_TCP4 0x11		/* AF_INET, SOCK_STREAM */
 #define PROXY_V2_TCP6 0x21		/* AF_INET6, SOCK_STREAM */
 
@@ -310,4 +312,30 @@ smtp_proxy_v1_encode(char *out, size_t cap, const struct sockaddr *client,
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	return (size_t)n;
+}
+
+size_t
+smtp_proxy_v2_encode_local(unsigned char *out, size_t cap)
+{
+	unsigned char *p = out;
+
+	if (cap < PROXY_V2_FIXED_LEN)
+		return 0;
+	memcpy(p, proxy_v2_signature, sizeof(proxy_v2_signature));
+	p += sizeof(proxy_v2_signature);
+	*p++ = PROXY_V2_VERSION_LOCAL;
+	*p++ = PROXY_V2_UNSPEC;
+	p = put_uint16_be(p, 0);
+	return (size_t)(p - out);
+}
+
+size_t
+smtp_proxy_v1_encode_unknown(char *out, size_t cap)
+{
+	static const char line[] = "PROXY UNKNOWN\r\n";
+
+	if (cap < sizeof(line))
+		return 0;
+	memcpy(out, line, sizeof(line));
+	return sizeof(line) - 1;
 }

@@ -92,4 +92,19 @@ size_t smtp_proxy_v2_encode_tls(unsigned char *out, size_t cap,
     const struct sockaddr *client, const struct sockaddr *server,
     const struct smtp_proxy_tls *tls);
 
+/*
+ * Encodes a PROXY v2 header with command LOCAL and no addresses, which
+ * proxy-protocol.txt section 2.2 defines for a proxy's own connections such
+ * as health checks: the backend uses the real socket addresses.  Returns 16,
+ * or 0 when cap is smaller.
+ */
+size_t smtp_proxy_v2_encode_local(unsigned char *out, size_t cap);
+
+/*
+ * Encodes the v1 header "PROXY UNKNOWN\r\n" (proxy-protocol.txt section
+ * 2.1), the v1 form of the same.  out is NUL-terminated; returns the length
+ * without the NUL, or 0 when cap is too small.
+ */
+size_t smtp_proxy_v1_encode_unknown(char *out, size_t cap);
+
 #endif

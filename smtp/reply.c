@@ -68,6 +68,26 @@ smtp_reply_session_time_exceeded(char *out, size_t cap, const char *hostname)
 	    " Error: maximum session time exceeded\r\n");
 }
 
+size_t
+smtp_reply_backend_lost(char *out, size_t cap, const char *hostname,
+    bool in_transaction)
+{
+	if (in_transaction)
+		return reply_format(out, cap, "451 4.3.0 ", hostname,
+		    " Error: lost the connection to the mail server, try "
+		    "again later\r\n");
+	return reply_format(out, cap, "421 4.3.0 ", hostname,
+	    " Error: lost the connection to the mail server, closing "
+	    "transmission channel\r\n");
+}
+
+size_t
+smtp_reply_shutting_down(char *out, size_t cap, const char *hostname)
+{
+	return reply_format(out, cap, "421 4.3.2 ", hostname,
+	    " Service shutting down, closing transmission channel\r\n");
+}
+
 void
 smtp_reply_reader_init(struct smtp_reply_reader *r)
 {

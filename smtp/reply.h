@@ -56,6 +56,24 @@ size_t smtp_reply_handshakes_busy(char *out, size_t cap, const char *hostname);
 size_t smtp_reply_session_time_exceeded(char *out, size_t cap,
     const char *hostname);
 
+/*
+ * Formats the reply for a backend connection lost in the middle of a
+ * session: "451 4.3.0 <hostname> Error: lost the connection to the mail
+ * server, try again later\r\n" inside a mail transaction (RFC 5321 section
+ * 4.2.2: the message is not accepted, the client may retry it), otherwise
+ * "421 4.3.0 <hostname> Error: lost the connection to the mail server,
+ * closing transmission channel\r\n".  Returns the length, or 0.
+ */
+size_t smtp_reply_backend_lost(char *out, size_t cap, const char *hostname,
+    bool in_transaction);
+
+/*
+ * Formats "421 4.3.2 <hostname> Service shutting down, closing transmission
+ * channel\r\n", sent to sessions between transactions when subtls stops.
+ * Returns the length, or 0.
+ */
+size_t smtp_reply_shutting_down(char *out, size_t cap, const char *hostname);
+
 /* Longest reply line the reader accepts, CRLF included (RFC 5321: 512). */
 #define SMTP_REPLY_LINE_MAX 512
 

@@ -42,11 +42,15 @@ def read_proxy_v2_header(connection: socket.socket) -> bytes:
 class FakeBackend:
     """A unix socket server at path that runs handler(connection) per connection.
 
+    backlog is the listen queue: a connect beyond it fails at once, so a
+    test that opens many sessions together raises it.
+
     Use as a context manager.  close() stops accepting, waits for the
     handler threads and re-raises the first exception that a handler raised.
     """
 
-    def __init__(self, path: Path, handler: Callable[[socket.socket], None]):
+    def __init__(self, path: Path, handler: Callable[[socket.socket], None],
+                 backlog: int = 16):
         self.path = Path(path)
         self.handler = handler
         self.errors = []
@@ -54,7 +58,7 @@ class FakeBackend:
         self._threads = []
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(self.path))
-        self._server.listen(16)
+        self._server.listen(backlog)
         self._server.settimeout(ACCEPT_POLL)
         self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True)
         self._accept_thread.start()

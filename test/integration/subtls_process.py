@@ -71,6 +71,10 @@ class SubtlsConfig:
     trace_header: Optional[str] = None
     trace_auth_user: Optional[str] = None
     proxy_tlvs: Optional[str] = None
+    # Backend addresses tried after backend_address, in order, and how
+    # often a failed one is probed.
+    more_backend_addresses: tuple = ()
+    retry_interval: Optional[str] = None
     # require_auth of both listeners.
     require_auth: Optional[str] = None
     # Time limits and pre-TLS parsing: None leaves subtls's default.
@@ -112,7 +116,10 @@ class SubtlsConfig:
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),
             ("trace_header", self.trace_header),
             ("trace_auth_user", self.trace_auth_user),
-            ("proxy_tlvs", self.proxy_tlvs))
+            ("proxy_tlvs", self.proxy_tlvs),
+            ("retry_interval", self.retry_interval))
+        more_addresses = "".join(f"address = {address}\n"
+                                 for address in self.more_backend_addresses)
         listener_options = optional_lines(("require_auth", self.require_auth))
         return f"""\
 [global]
@@ -130,7 +137,7 @@ log_level = {self.log_level}
 {self.sections}
 [backend]
 address = {self.backend_address}
-identity = {self.identity}
+{more_addresses}identity = {self.identity}
 connect_timeout = {self.connect_timeout}
 {backend_options}
 [listener {IMPLICIT_LISTENER}]

@@ -2,7 +2,9 @@
 
 After TLS, while a command waits for the backend's reply, the client is not
 idle, so reply_timeout applies instead of idle_timeout.  Each reply gets its
-own reply_timeout, so a backend that keeps replying is never cut.
+own reply_timeout, so a backend that keeps replying is never cut.  The
+greeting is not a reply to a command: connect_timeout bounds it on both
+kinds of listener, and a backend that never greets is unavailable.
 """
 
 import socket
@@ -15,6 +17,7 @@ from subtls_process import HOSTNAME
 
 REPLY_TIMEOUT = 2.0
 TIMED_OUT = f"421 4.4.2 {HOSTNAME} Error: timeout exceeded"
+UNAVAILABLE = f"421 4.3.2 {HOSTNAME} Service not available, closing transmission channel"
 
 
 def silent_after_ehlo(connection: socket.socket) -> None:
@@ -60,17 +63,17 @@ def test_stalled_reply_gets_421(start_subtls, certificate, tmp_path):
 
 def test_missing_greeting_gets_421(start_subtls, certificate, tmp_path):
     with FakeBackend(tmp_path / "backend.sock", never_greets) as backend:
-        subtls = start_subtls(backend.address, reply_timeout=f"{REPLY_TIMEOUT:.0f}s",
-                              idle_timeout="30s")
+        subtls = start_subtls(backend.address, connect_timeout=f"{REPLY_TIMEOUT:.0f}s",
+                              reply_timeout="60s", idle_timeout="30s")
         with implicit_tls_client(subtls.implicit_port, certificate.certificate) as client:
             client_address = client.local_address
             started = time.monotonic()
             greeting = client.read_reply()
             elapsed = time.monotonic() - started
 
-    assert greeting == [TIMED_OUT]
+    assert greeting == [UNAVAILABLE]
     assert elapsed < REPLY_TIMEOUT + 2.0, elapsed
-    assert close_fields(subtls, client_address)["reason"] == "backend_reply_timeout"
+    assert close_fields(subtls, client_address)["reason"] == "backend_timeout"
 
 
 def test_replies_in_time_keep_session(start_subtls, certificate):

@@ -159,12 +159,17 @@ static void
 check_example_backend(const struct config *cfg)
 {
 	const struct config_backend *backend = &cfg->backend;
+	static const struct config_backend_address none = { 0 };
+	const struct config_backend_address *first =
+	    backend->address_count > 0 ? &backend->addresses[0] : &none;
 
-	CHECK_TEXT(or_empty(backend->address),
+	CHECK(backend->address_count == 1, "one backend address");
+	CHECK_TEXT(or_empty(first->text),
 	    "unix:/var/spool/postfix/public/subtls", "backend address");
-	CHECK(backend->is_unix, "backend is a unix socket");
-	CHECK_TEXT(or_empty(backend->unix_path),
+	CHECK(first->is_unix, "backend is a unix socket");
+	CHECK_TEXT(or_empty(first->unix_path),
 	    "/var/spool/postfix/public/subtls", "backend unix_path");
+	CHECK(backend->retry_interval_ms == 30000, "retry_interval 30 s");
 	CHECK(backend->identity == CONFIG_IDENTITY_PROXY_V2, "identity");
 	CHECK(backend->connect_timeout_ms == 10000, "connect_timeout 10 s");
 	CHECK(backend->proxy_tlvs, "proxy_tlvs yes");
@@ -254,8 +259,11 @@ test_defaults(void)
 	char *path = config_test_write("minimal.ini",
 	    CONFIG_TEST_TLS CONFIG_TEST_BACKEND CONFIG_TEST_LISTENER);
 	char *errors = config_test_load(&cfg, path, &count);
+	static const struct config_backend_address none = { 0 };
+	const struct config_backend_address *first =
+	    cfg.backend.address_count > 0 ? &cfg.backend.addresses[0] : &none;
 	const struct sockaddr_in *backend =
-	    (const struct sockaddr_in *)&cfg.backend.tcp;
+	    (const struct sockaddr_in *)&first->tcp;
 	char hostname[256] = "";
 
 	gethostname(hostname, sizeof(hostname) - 1);
@@ -308,10 +316,11 @@ test_defaults(void)
 	CHECK(cfg.listener_count == 1, "one listener");
 	if (cfg.listener_count == 1)
 		CHECK(cfg.listeners[0].require_auth, "require_auth default");
-	CHECK(!cfg.backend.is_unix, "TCP backend");
-	CHECK(cfg.backend.unix_path == NULL, "no unix path");
-	CHECK(cfg.backend.tcp.ss_family == AF_INET, "backend is IPv4");
-	CHECK(cfg.backend.tcp_len == sizeof(struct sockaddr_in),
+	CHECK(cfg.backend.address_count == 1, "one backend address");
+	CHECK(!first->is_unix, "TCP backend");
+	CHECK(first->unix_path == NULL, "no unix path");
+	CHECK(first->tcp.ss_family == AF_INET, "backend is IPv4");
+	CHECK(first->tcp_len == sizeof(struct sockaddr_in),
 	    "backend address length");
 	CHECK(ntohs(backend->sin_port) == 10587, "backend port 10587");
 	CHECK(backend->sin_addr.s_addr == htonl(INADDR_LOOPBACK),

@@ -691,6 +691,54 @@ check_random_streams(void)
 	CHECK(stalls == 0, "random streams never stall (%u stalls)", stalls);
 }
 
+/* One step of a conversation and whether a transaction is open after it. */
+struct transaction_step {
+	char side;
+	const char *bytes;
+	bool open;
+};
+
+static const struct transaction_step transaction_steps[] = {
+	{ 'S', "220 mx ESMTP\r\n", false },
+	{ 'C', "EHLO c\r\nMAIL FROM:<>\r\n", false },
+	{ 'S', "250 mx\r\n", false },
+	{ 'S', "250 Ok\r\n", true },		/* a null sender counts too */
+	{ 'C', "RCPT TO:<b@example.org>\r\nDATA\r\n", true },
+	{ 'S', "250 Ok\r\n354 Go\r\n", true },
+	{ 'C', "hi\r\n.\r\n", true },
+	{ 'S', "250 Ok: queued as 4T\r\n", false },
+	{ 'C', "MAIL FROM:<a@example.org>\r\n", false },
+	{ 'S', "451 4.3.0 try later\r\n", false },
+	{ 'C', "MAIL FROM:<a@example.org>\r\n", false },
+	{ 'S', "250 Ok\r\n", true },
+	{ 'C', "RSET\r\n", true },
+	{ 'S', "250 Ok\r\n", false },
+	{ 'C', "MAIL FROM:<a@example.org>\r\nBDAT 2 LAST\r\nhi", false },
+	{ 'S', "250 Ok\r\n", true },
+	{ 'S', "552 5.3.4 Message too big\r\n", false },
+};
+
+/* A transaction is open from the 250 to MAIL until its end. */
+static void
+check_transaction_open(void)
+{
+	struct smtp_follower *f = smtp_follower_new(true);
+	struct run r = { .events = "" };
+
+	if (f == NULL)
+		abort();
+	for (size_t i = 0; i < sizeof(transaction_steps) /
+	    sizeof(transaction_steps[0]); i++) {
+		const struct transaction_step *step = &transaction_steps[i];
+
+		feed(f, &r, step->side, step->bytes, strlen(step->bytes));
+		CHECK(smtp_follower_in_transaction(f) == step->open,
+		    "transaction step %zu (%c): open is %s", i, step->side,
+		    step->open ? "true" : "false");
+	}
+	smtp_follower_free(f);
+}
+
 int
 main(void)
 {
@@ -706,5 +754,6 @@ main(void)
 	check_pending_limit();
 	check_line_length_limit();
 	check_random_streams();
+	check_transaction_open();
 	return check_done();
 }

@@ -33,6 +33,18 @@ test_formatter(const char *name, reply_formatter *format, const char *want)
 	CHECK(len == 0, "%s: empty buffer gives 0", name);
 }
 
+static size_t
+backend_lost_in_transaction(char *out, size_t cap, const char *hostname)
+{
+	return smtp_reply_backend_lost(out, cap, hostname, true);
+}
+
+static size_t
+backend_lost_between_transactions(char *out, size_t cap, const char *hostname)
+{
+	return smtp_reply_backend_lost(out, cap, hostname, false);
+}
+
 static void
 test_formatters(void)
 {
@@ -43,6 +55,17 @@ test_formatters(void)
 	    " Service not available, closing transmission channel\r\n");
 	test_formatter("timeout", smtp_reply_timeout,
 	    "421 4.4.2 " HOSTNAME " Error: timeout exceeded\r\n");
+	test_formatter("backend lost in a transaction",
+	    backend_lost_in_transaction, "451 4.3.0 " HOSTNAME
+	    " Error: lost the connection to the mail server, try again "
+	    "later\r\n");
+	test_formatter("backend lost between transactions",
+	    backend_lost_between_transactions, "421 4.3.0 " HOSTNAME
+	    " Error: lost the connection to the mail server, closing "
+	    "transmission channel\r\n");
+	test_formatter("shutting down", smtp_reply_shutting_down,
+	    "421 4.3.2 " HOSTNAME
+	    " Service shutting down, closing transmission channel\r\n");
 }
 
 struct reader_case {

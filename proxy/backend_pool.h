@@ -1,0 +1,52 @@
+/*
+ * The backend addresses of one server and whether each is up.
+ *
+ * New sessions take the first address that is up, in the order of the
+ * "address" lines.  An address that fails before its greeting (refused,
+ * timed out, closed, not an SMTP greeting, 421) is marked down and skipped.
+ * While it is down a probe connects every retry_interval, waits for the 220
+ * greeting, sends QUIT, and marks it up again on success.
+ */
+#ifndef PROXY_BACKEND_POOL_H
+#define PROXY_BACKEND_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+
+struct backend_pool;
+
+/* Builds the pool for backend's addresses, all up.  NULL: out of memory. */
+struct backend_pool *backend_pool_new(uv_loop_t *loop,
+    const struct config_backend *backend);
+
+/*
+ * Takes the addresses and settings of a reloaded config.  An address that
+ * stays keeps its state, a new one starts up.  False: out of memory, and
+ * the pool is unchanged.
+ */
+bool backend_pool_update(struct backend_pool *pool,
+    const struct config_backend *backend);
+
+/* Stops the probes and frees the pool once libuv has closed its handles. */
+void backend_pool_free(struct backend_pool *pool);
+
+/*
+ * Returns the first address that is up, or NULL when every one is down.
+ * The pointer stays valid until the next backend_pool_update().
+ */
+const struct config_backend_address *backend_pool_pick(
+    struct backend_pool *pool);
+
+/*
+ * Marks the address whose text is name down and starts probing it.  detail
+ * describes the failure for the log.  An address that is no longer
+ * configured is ignored.
+ */
+void backend_pool_failed(struct backend_pool *pool, const char *name,
+    const char *detail);
+
+#endif

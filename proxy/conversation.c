@@ -110,6 +110,23 @@ batch_has_room(const struct batch *b)
 	    BATCH_SIDE - b->side_len >= BATCH_EVENT_MAX;
 }
 
+/*
+ * Gives a command line that is still arriving one command_timeout from its
+ * first byte, as before TLS, so a client that trickles a line byte by byte
+ * is cut at that deadline and not kept alive by idle_timeout.
+ */
+static void
+line_deadline_update(struct session *s)
+{
+	bool started = smtp_follower_line_started(s->follower);
+
+	if (started && s->line_started_ms == 0) {
+		s->line_started_ms = uv_now(&s->server->loop);
+		session_update_timer(s);
+	} else if (!started)
+		s->line_started_ms = 0;
+}
+
 /* Starts the reply_timeout of the backend's next reply from now. */
 static void
 reply_wait_start(struct session *s)
@@ -438,6 +455,7 @@ follow_client(struct session *s)
 		return;
 	if (!replies_awaited && smtp_follower_pending(s->follower) > 0)
 		reply_wait_start(s);
+	line_deadline_update(s);
 	if (release_refusal(s))
 		xclient_maybe_send(s);
 	return;

@@ -337,11 +337,38 @@ relay_deadline(const struct session *s, bool *reply_awaited)
 	    smtp_follower_pending(s->follower) > 0;
 	/* The relayed greeting is due within connect_timeout, counted from
 	 * the connect, when session_arm_timer() ran. */
+	uint64_t line = s->line_started_ms != 0 ?
+	    s->line_started_ms + cfg->global.command_timeout_ms : UINT64_MAX;
+	uint64_t wait;
+
 	if (session_greeting_due(s))
 		return s->step_deadline_ms;
 	if (*reply_awaited)
-		return s->reply_wait_ms + cfg->backend.reply_timeout_ms;
-	return s->last_activity_ms + cfg->global.idle_timeout_ms;
+		wait = s->reply_wait_ms + cfg->backend.reply_timeout_ms;
+	else
+		wait = s->last_activity_ms + cfg->global.idle_timeout_ms;
+	return line < wait ? line : wait;
+}
+
+/* True when a command line after TLS has taken command_timeout. */
+static bool
+line_overdue(const struct session *s, uint64_t now)
+{
+	return s->line_started_ms != 0 && now >= s->line_started_ms +
+	    s->server->config->global.command_timeout_ms;
+}
+
+/* Ends a session whose command line after TLS took command_timeout. */
+static void
+command_line_timeout(struct session *s)
+{
+	char reply[SMTP_DIALOGUE_REPLY_MAX];
+	size_t n = smtp_reply_timeout(reply, sizeof(reply),
+	    s->server->config->global.hostname);
+
+	if (!session_reply_tls(s, reply, n))
+		return;
+	session_close(s, "command_timeout", "a command line after TLS");
 }
 
 static uint64_t
@@ -505,6 +532,8 @@ on_session_timer(uv_timer_t *timer)
 		else if (session_greeting_due(s))
 			backend_failed(s, "backend_timeout",
 			    "no greeting from the backend");
+		else if (line_overdue(s, now))
+			command_line_timeout(s);
 		else if (reply_awaited)
 			backend_reply_timeout(s);
 		else

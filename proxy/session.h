@@ -63,6 +63,8 @@ struct session {
 	uint64_t last_activity_ms;
 	uint64_t step_deadline_ms;	/* when the state's timeout expires;
 					 * unused while relaying */
+	uint64_t line_started_ms;	/* after TLS: when a command line that
+					 * is not complete yet began; 0: none */
 	uint64_t reply_wait_ms;		/* since when the backend's next reply
 					 * is awaited, while relaying */
 

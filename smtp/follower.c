@@ -567,6 +567,16 @@ smtp_follower_in_transaction(const struct smtp_follower *f)
 }
 
 bool
+smtp_follower_line_started(const struct smtp_follower *f)
+{
+	return (f->client_state == CLIENT_COMMANDS ||
+	    f->client_state == CLIENT_AUTH_RESPONSE ||
+	    f->client_state == CLIENT_DISCARD_LINE) &&
+	    (f->client_line_len > 0 || f->client_state == CLIENT_DISCARD_LINE) &&
+	    !f->client_line_complete;
+}
+
+bool
 smtp_follower_authenticated(const struct smtp_follower *f)
 {
 	return f->authenticated;

@@ -197,6 +197,12 @@ size_t smtp_follower_pending(const struct smtp_follower *f);
  */
 bool smtp_follower_in_transaction(const struct smtp_follower *f);
 
+/*
+ * Returns whether the client has sent part of a command line or SASL
+ * response whose LF has not arrived yet.
+ */
+bool smtp_follower_line_started(const struct smtp_follower *f);
+
 /* Returns whether the backend accepted an AUTH (235). */
 bool smtp_follower_authenticated(const struct smtp_follower *f);
 

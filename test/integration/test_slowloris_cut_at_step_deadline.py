@@ -2,7 +2,8 @@
 
 A slowloris client sends one byte every 0.3 s, so a timer that restarted on
 every read would never expire.  subtls gives a pre-TLS command line
-command_timeout from the previous reply (here the greeting), and the TLS
+command_timeout from the previous reply (here the greeting), a command line
+after TLS command_timeout from its first byte, and the TLS
 handshake handshake_timeout from accept or from the 220 reply to STARTTLS.
 With a 2 s timeout the cut must come after about 2 s: after 1.5 s and
 before 4 s.
@@ -11,7 +12,7 @@ before 4 s.
 import time
 
 from session_log import close_fields
-from smtp_clients import LineClient, client_hello
+from smtp_clients import LineClient, client_hello, tls_session
 from subtls_process import HOSTNAME
 
 TIMEOUT = "2s"
@@ -86,3 +87,23 @@ def test_trickled_handshake_after_starttls_cut(start_subtls, certificate):
     assert received == b""
     assert EARLIEST < elapsed < LATEST, elapsed
     assert close_fields(subtls, client_address)["reason"] == "handshake_timeout"
+
+
+def test_trickled_command_line_after_tls_cut(start_subtls, certificate):
+    """After TLS, a command line also gets command_timeout from its first byte.
+
+    Every byte resets idle_timeout, so without a deadline of its own a line
+    trickled byte by byte would keep the session open until max_session_time.
+    """
+    subtls = start_subtls("unix", command_timeout=TIMEOUT)
+
+    client, _ = tls_session(subtls, "implicit", certificate.certificate)
+    client_address = client.local_address
+    with client:
+        started = time.monotonic()
+        received = trickle(client, b"NOOP " + b"a" * 60 + b"\r\n")
+        elapsed = time.monotonic() - started
+
+    assert received == f"421 4.4.2 {HOSTNAME} Error: timeout exceeded\r\n".encode()
+    assert EARLIEST < elapsed < LATEST, elapsed
+    assert close_fields(subtls, client_address)["reason"] == "command_timeout"

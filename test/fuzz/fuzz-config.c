@@ -6,12 +6,11 @@
  * config file main.conf, then a.conf and b.conf, which "include = a.conf"
  * reads.  A file cert.pem (empty) exists for the keys that name files.
  *
- * The loader opens every file a key names, so the harness confines it:
- * it runs in a new empty directory under /tmp, and open() and fopen(),
- * linked with -Wl,--wrap, fail with EACCES while config_load() runs for any
- * path that contains a '/'.  Only the files above can therefore be opened;
- * an absolute path or one into another directory fails as a missing file
- * does.  getpwnam() and getgrnam() still read the system's user database,
+ * The loader opens every file a key names, so the harness confines it.  It
+ * runs in a new empty directory under /tmp.  While config_load() runs,
+ * open() and fopen(), linked with -Wl,--wrap, fail with EACCES for any path
+ * that contains a '/'.  Only the files above can therefore be opened, and an
+ * absolute path or one into another directory fails as a missing file does.  getpwnam() and getgrnam() still read the system's user database,
  * which is harmless.
  *
  * A config that loads without errors is printed, loaded again and printed

@@ -4,11 +4,11 @@
  * The input is client bytes, split into reads of varying size (the first
  * byte of the input seeds the sizes), as a client on a slow or pipelining
  * connection would send them.  After each read the harness steps the
- * dialogue until it needs input, as proxy/session.c does, and checks what
- * every reply must satisfy: it fits the reply buffer, is made of printable
- * ASCII lines ending in CRLF, and is a valid SMTP reply (RFC 5321 section
- * 4.2): every line has the same three-digit code, then '-' on every line but
- * the last, which has ' '.
+ * dialogue until it needs input, as proxy/session.c does.  Every reply must
+ * fit the reply buffer and consist of printable ASCII lines ending in CRLF.
+ * It must also be a valid SMTP reply (RFC 5321 section 4.2): every line has
+ * the same three-digit code, then '-' on every line but the last, which has
+ * ' '.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,11 +5,11 @@
  *
  * Each encoder writes into a heap buffer of exactly cap bytes, so
  * AddressSanitizer catches a write past cap.  The harness checks the form
- * of what comes out: v2 length fields that match, TLVs that end where the
- * header ends, a v1 line and an XCLIENT line of printable ASCII ending in
- * CRLF, and a trace header whose lines are folded with CRLF and a tab and
- * stay within 998 characters (RFC 5322 section 2.1.1).  It also checks that
- * a buffer one byte too small gives 0.
+ * of the output.  PROXY v2 length fields must match and its TLVs must end
+ * where the header ends.  The v1 line and the XCLIENT line must be printable
+ * ASCII ending in CRLF.  Trace header lines must be folded with CRLF and a
+ * tab and stay within 998 characters (RFC 5322 section 2.1.1).  A buffer one
+ * byte too small must give 0.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,7 +24,7 @@
 #include "smtp/xclient.h"
 #include "test/fuzz/fuzz.h"
 
-/* The input, read front to back; reads past its end give zeros. */
+/* The input, read front to back.  Reads past its end give zeros. */
 struct input {
 	const uint8_t *data;
 	size_t size;

@@ -4,10 +4,11 @@
  * applied to every 250 reply to EHLO as proxy/conversation.c applies it.
  *
  * The input is a series of records: one control byte, then up to 63 data
- * bytes.  Bit 7 of the control byte names the side (set: backend), bit 6
- * asks to refuse the next command as proxy/ refuses XCLIENT, and bits 0-5
- * give the record's length.  After each call the harness checks the
- * contract of smtp/follower.h:
+ * bytes.  Bit 7 of the control byte names the side (set: backend).  Bit 6
+ * makes the harness refuse the next command, as proxy/ refuses XCLIENT.
+ * Bits 0-5 give the record's length.  Bit 0 of the first byte also decides
+ * whether the follower expects the backend's greeting.  After each call the
+ * harness checks the contract of smtp/follower.h:
  *   - a call consumes at most the bytes it was given;
  *   - with bytes given, only SMTP_FOLLOW_WAIT (client side) consumes none,
  *     and only SMTP_FOLLOW_REPLY_INVALID (backend side) does so again;

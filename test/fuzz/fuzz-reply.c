@@ -2,10 +2,10 @@
  * libFuzzer target: the reader of the backend's greeting (smtp/reply.h),
  * fed the input in reads of varying size, several replies in a row.
  *
- * Checks the contract of smtp_reply_reader_feed(): it consumes at most the
- * bytes given; INCOMPLETE consumes them all; COMPLETE ends right after an
- * LF and has a code from 200 to 559; a final status is returned again and
- * consumes nothing; and the result does not depend on how the bytes were
+ * Checks the contract of smtp_reply_reader_feed().  It consumes at most the
+ * bytes given, and INCOMPLETE consumes them all.  COMPLETE ends right after
+ * an LF and has a code from 200 to 559.  A final status is returned again
+ * and consumes nothing.  The result does not depend on how the bytes were
  * split, which the harness checks by reading the same bytes at once.
  */
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include "smtp/reply.h"
 #include "test/fuzz/fuzz.h"
 
-/* Reads one reply from data; returns the bytes it took, 0 at the end. */
+/* Reads one reply from data and returns the bytes it took. */
 static size_t
 read_reply(const char *data, size_t size, unsigned *seed,
     struct smtp_reply_reader *r)

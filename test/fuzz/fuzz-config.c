@@ -45,6 +45,7 @@ static const char *const file_names[] = { "main.conf", "a.conf", "b.conf" };
 
 static bool confined;
 static FILE *errors;
+static char work_dir[] = "/tmp/subtls-fuzz-config-XXXXXX";
 
 static bool
 path_allowed(const char *path)
@@ -108,17 +109,30 @@ write_file(const char *name, const char *text, size_t len)
 	FUZZ_ASSERT(fclose(file) == 0);
 }
 
+/* Removes the working directory when libFuzzer exits normally. */
+static void
+remove_work_dir(void)
+{
+	static const char *const written[] = {
+		"main.conf", "a.conf", "b.conf", "cert.pem", "printed.conf",
+	};
+
+	for (size_t i = 0; i < sizeof(written) / sizeof(written[0]); i++)
+		unlink(written[i]);
+	if (chdir("/") == 0)
+		rmdir(work_dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/subtls-fuzz-config-XXXXXX";
-
 	(void)argc;
 	(void)argv;
 
 	/* Crash files go to -artifact_prefix, which ./run sets absolute. */
-	FUZZ_ASSERT(mkdtemp(dir) != NULL);
-	FUZZ_ASSERT(chdir(dir) == 0);
+	FUZZ_ASSERT(mkdtemp(work_dir) != NULL);
+	FUZZ_ASSERT(chdir(work_dir) == 0);
+	atexit(remove_work_dir);
 	write_file("cert.pem", "", 0);
 	errors = __real_fopen("/dev/null", "w");
 	FUZZ_ASSERT(errors != NULL);

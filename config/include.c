@@ -55,16 +55,16 @@ open_regular(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, &st) != 0) {
 		error = errno;
-	else if (S_ISDIR(st.st_mode))
-		error = EISDIR;
-	else if (!S_ISREG(st.st_mode))
-		error = EINVAL;
-	else if ((file = fdopen(fd, "r")) != NULL)
-		return file;
-	else
+	} else if (!S_ISREG(st.st_mode)) {
+		error = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	} else {
+		file = fdopen(fd, "r");
+		if (file != NULL)
+			return file;
 		error = errno;
+	}
 	close(fd);
 	errno = error;
 	return NULL;

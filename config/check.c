@@ -459,9 +459,15 @@ check_overlapping_addresses(struct config_loader *loader)
 
 	for (size_t i = 0; i < cfg->listener_count; i++)
 		count += cfg->listeners[i].address_count;
-	all = calloc(count, sizeof(*all));
-	if (all == NULL)
+	if (count == 0)
 		return;
+	/* An array of pointers: sizeof(*all) is the size of a pointer. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+	all = calloc(count, sizeof(*all));
+	if (all == NULL) {
+		loader->out_of_memory = true;
+		return;
+	}
 	for (size_t i = 0; i < cfg->listener_count; i++)
 		for (size_t j = 0; j < cfg->listeners[i].address_count; j++)
 			all[n++] = &cfg->listeners[i].addresses[j];

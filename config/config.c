@@ -30,6 +30,7 @@ static const char *const section_names[CONFIG_SECTION_COUNT] = {
 #define ALLOWED_SECTIONS \
 	"[global], [tls], [backend], [listener NAME], [sni NAME]"
 
+__attribute__((format(printf, 4, 0)))
 static void
 report_error(struct config_loader *loader, const char *file, unsigned line,
     const char *format, va_list ap)

@@ -12,9 +12,11 @@
  * file that includes itself, directly or through others, is an error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/loader.h"
@@ -35,6 +37,37 @@ resolve_path(const char *including, const char *value)
 	    value) < 0)
 		return NULL;
 	return path;
+}
+
+/*
+ * Opens path for reading if it is a regular file, or returns NULL with errno
+ * set (EINVAL for a file of another type).  O_NONBLOCK keeps a FIFO from
+ * blocking the open.  A device such as /dev/zero, which never ends, is
+ * rejected like a directory.
+ */
+static FILE *
+open_regular(const char *path)
+{
+	struct stat st;
+	FILE *file;
+	int fd, error;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0) {
+		error = errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		error = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	} else {
+		file = fdopen(fd, "r");
+		if (file != NULL)
+			return file;
+		error = errno;
+	}
+	close(fd);
+	errno = error;
+	return NULL;
 }
 
 /* Keeps path in cfg->includes, which positions point into.  Returns the
@@ -97,7 +130,6 @@ config_include(struct config_loader *loader, const char *value,
 	char quoted[CONFIG_QUOTE_SIZE];
 	const char *kept;
 	char *path, *real;
-	struct stat st;
 	FILE *file;
 
 	if (*value == '\0') {
@@ -118,17 +150,12 @@ config_include(struct config_loader *loader, const char *value,
 		loader->out_of_memory = true;
 		return;
 	}
-	file = fopen(path, "re");
-	if (file == NULL || fstat(fileno(file), &st) != 0 ||
-	    S_ISDIR(st.st_mode)) {
-		int error = file == NULL ? errno : S_ISDIR(st.st_mode) ?
-		    EISDIR : errno;
-
+	file = open_regular(path);
+	if (file == NULL) {
 		config_error(loader, line, "include %s: cannot open %s: %s "
-		    "(allowed: %s)", quoted, path, strerror(error),
+		    "(allowed: %s)", quoted, path,
+		    errno == EINVAL ? "not a regular file" : strerror(errno),
 		    INCLUDE_ALLOWED);
-		if (file != NULL)
-			fclose(file);
 		free(path);
 		return;
 	}

@@ -29,6 +29,8 @@ contexts_build(const struct config *cfg, FILE *errors, unsigned *error_count)
 	unsigned before = *error_count;
 	struct tls_context **tls;
 
+	/* An array of pointers: sizeof(*tls) is the size of a pointer. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	tls = calloc(cfg->listener_count, sizeof(*tls));
 	if (tls == NULL) {
 		fprintf(errors, "%s: out of memory\n", cfg->path);

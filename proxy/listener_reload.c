@@ -94,6 +94,8 @@ listener_rebind_prepare(const struct listener *l,
 			(*error_count)++;
 			fd = -1;
 		}
+		/* fds was checked above, but the analyzer forgets it. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		rebind->fds[rebind->count++] = fd;
 	}
 	if (*error_count != before) {
@@ -106,7 +108,10 @@ listener_rebind_prepare(const struct listener *l,
 void
 listener_rebind_discard(struct listener_rebind *rebind)
 {
+	/* count is 0 until fds is allocated; the analyzer does not see
+	 * that through the memset() in listener_rebind_prepare(). */
 	for (size_t i = 0; i < rebind->count; i++)
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		if (rebind->fds[i] >= 0)
 			close(rebind->fds[i]);
 	free(rebind->fds);

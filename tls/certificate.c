@@ -117,8 +117,9 @@ read_chain(const char *path, WOLFSSL_X509 **chain)
 	char *text = read_file(path, &len);
 	char *p = text;
 
-	while (p != NULL && count < CHAIN_MAX &&
-	    (p = strstr(p, begin)) != NULL) {
+	if (text == NULL)
+		return 0;
+	while (count < CHAIN_MAX && (p = strstr(p, begin)) != NULL) {
 		char *stop = strstr(p, end);
 
 		if (stop == NULL)

@@ -178,6 +178,9 @@ tls_client_hello_parse(const uint8_t *data, size_t len,
 		fragment = take_block(&records, 2);
 		if (used + fragment.left > sizeof(message))
 			return TLS_CLIENT_HELLO_INVALID;
+		/* The length check above makes take_block() succeed, so
+		 * fragment.p is not NULL. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 		memcpy(message + used, fragment.p, fragment.left);
 		used += fragment.left;
 

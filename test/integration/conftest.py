@@ -14,6 +14,7 @@ the Postfix directory and logs after the run.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import private_postfix  # noqa: E402
 from subtls_process import SubtlsConfig, SubtlsProcess, subtls_binary  # noqa: E402
 from tiny_pki import TinyPki  # noqa: E402
+
+# valgrind's last line for a process with errors (leaks count as errors
+# with --errors-for-leak-kinds): "==123== ERROR SUMMARY: 2 errors from ...".
+VALGRIND_ERRORS = re.compile(r"^==\d+== ERROR SUMMARY: [1-9]", re.MULTILINE)
 
 SASL_USER = "alice"
 SASL_PASSWORD = "correct-horse-7"
@@ -164,9 +169,11 @@ def start_subtls(binary, certificate, postfix, tmp_path):
     reports = []
     for process in started:
         process.stop()
-        # A subtls built with AddressSanitizer/UBSan reports on stderr and
-        # may still exit normally: such a report fails the test.
+        # A subtls built with AddressSanitizer/UBSan, or run under valgrind
+        # (./run valgrind), reports on stderr and may still exit normally:
+        # such a report fails the test.
         log = process.log_text()
-        if "Sanitizer" in log or "runtime error:" in log:
+        if ("Sanitizer" in log or "runtime error:" in log or
+                VALGRIND_ERRORS.search(log)):
             reports.append(f"{process.log_path}:\n{log}")
-    assert not reports, "sanitizer report in the subtls log:\n" + "\n".join(reports)
+    assert not reports, "sanitizer or valgrind report in the subtls log:\n" + "\n".join(reports)

@@ -2,8 +2,11 @@
  * "include = FILE" reads another file in place.  Relative paths are relative
  * to the including file, and errors inside it name that file and its line.
  * The including file goes on in its own section afterwards.  Loops and
- * nesting deeper than CONFIG_INCLUDE_DEPTH_MAX are errors.
+ * nesting deeper than CONFIG_INCLUDE_DEPTH_MAX are errors, and so is a file
+ * that is not a regular file.
  */
+#include <sys/stat.h>
+
 #include "test/unit/config/config_test.h"
 
 #define INCLUDE_ALLOWED "(allowed: the path of a readable config file, " \
@@ -159,6 +162,33 @@ test_loops_and_depth(void)
 	    "includes (allowed: at most 8 levels)\n");
 }
 
+/* A FIFO blocked the load in fopen(), and /dev/zero never ended.  A reload
+ * runs config_load() in the event loop, so either stopped every session. */
+static void
+test_only_regular_files(void)
+{
+	char *fifo = NULL;
+
+	if (asprintf(&fifo, "%s/fifo.ini", config_test_dir) < 0 ||
+	    mkfifo(fifo, 0600) != 0)
+		abort();
+	config_test_expect_errors("include of a FIFO",
+	    MAIN_WITH_INCLUDE("fifo.ini"),
+	    "@FILE@:4: include \"fifo.ini\": cannot open @DIR@/fifo.ini: "
+	    "not a regular file " INCLUDE_ALLOWED "\n");
+	free(fifo);
+
+	config_test_expect_errors("include of a device",
+	    MAIN_WITH_INCLUDE("/dev/zero"),
+	    "@FILE@:4: include \"/dev/zero\": cannot open /dev/zero: "
+	    "not a regular file " INCLUDE_ALLOWED "\n");
+
+	config_test_expect_errors("include of a directory",
+	    MAIN_WITH_INCLUDE("@DIR@"),
+	    "@FILE@:4: include \"@DIR@\": cannot open @DIR@: "
+	    "Is a directory " INCLUDE_ALLOWED "\n");
+}
+
 int
 main(void)
 {
@@ -166,6 +196,7 @@ main(void)
 	test_policy_from_include();
 	test_errors_name_the_included_file();
 	test_loops_and_depth();
+	test_only_regular_files();
 	config_test_teardown();
 	return check_done();
 }

@@ -289,6 +289,8 @@ backend_pool_update(struct backend_pool *pool,
 	struct backend_entry **entries, *e;
 	size_t i;
 
+	/* An array of pointers: sizeof(*entries) is the size of a pointer. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	entries = calloc(backend->address_count, sizeof(*entries));
 	if (entries == NULL)
 		return false;

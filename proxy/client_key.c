@@ -104,7 +104,10 @@ client_key_format(struct client_key key, char *out, size_t cap)
 			a.s6_addr[i] = (uint8_t)(key.value >> (56 - 8 * i));
 		if (inet_ntop(AF_INET6, &a, text, sizeof(text)) == NULL)
 			return 0;
-		strcat(text, "/64");
+		len = strlen(text);
+		if (len + sizeof("/64") > sizeof(text))
+			return 0;
+		memcpy(text + len, "/64", sizeof("/64"));
 	}
 
 	len = strlen(text);

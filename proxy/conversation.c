@@ -101,7 +101,7 @@ batch_copy(struct batch *b, const char *data, size_t len)
 static void
 batch_free(struct batch *b)
 {
-	if (b->secret)
+	if (b->secret && b->side != NULL)
 		explicit_bzero(b->side, b->side_len);
 	free(b->side);
 }

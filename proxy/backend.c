@@ -70,6 +70,22 @@ retry_next_address(struct session *s)
 	return true;
 }
 
+/*
+ * Fails a connect: an error of subtls's own (no descriptor or memory left)
+ * says nothing about the backend, so only this session ends.
+ */
+static void
+connect_failed(struct session *s, int status)
+{
+	if (status == UV_EMFILE || status == UV_ENFILE ||
+	    status == UV_ENOBUFS || status == UV_ENOMEM) {
+		backend_reply_unavailable(s, "local_resources",
+		    uv_strerror(status));
+		return;
+	}
+	backend_failed(s, "backend_unavailable", uv_strerror(status));
+}
+
 void
 backend_failed(struct session *s, const char *reason, const char *detail)
 {
@@ -156,7 +172,7 @@ on_backend_connected(uv_connect_t *req, int status)
 		return;
 	}
 	if (status < 0) {
-		backend_failed(s, "backend_unavailable", uv_strerror(status));
+		connect_failed(s, status);
 		return;
 	}
 	if (!send_identity(s))
@@ -211,7 +227,7 @@ backend_connect(struct session *s)
 		rc = uv_tcp_connect(&s->connect_request, &s->backend.tcp,
 		    (const struct sockaddr *)&cfg->tcp, on_backend_connected);
 	if (rc != 0)
-		backend_failed(s, "backend_unavailable", uv_strerror(rc));
+		connect_failed(s, rc);
 }
 
 void
@@ -233,13 +249,11 @@ backend_greeting_input(struct session *s, const char *data, size_t len)
 	if (s->greeting.code != 220) {
 		snprintf(detail, sizeof(detail), "greeting code %d",
 		    s->greeting.code);
-		/* A 5xx greeting may refuse this client alone (a PROXY
-		 * header names it), so only a 4xx marks the address down. */
-		if (s->greeting.code / 100 == 4)
-			backend_failed(s, "backend_rejected", detail);
-		else
-			backend_reply_unavailable(s, "backend_rejected",
-			    detail);
+		/* The greeting answers a PROXY header that names the
+		 * client, so a 4xx or 5xx may refuse this client alone
+		 * (Postfix: a connection limit, an IPv6 address with
+		 * inet_protocols = ipv4).  The address stays up. */
+		backend_reply_unavailable(s, "backend_rejected", detail);
 		return;
 	}
 

@@ -19,7 +19,7 @@ reply_and_close(struct session *s, const char *reply, size_t len,
 {
 	if (len > 0 && s->tls_established && !s->tls_failed) {
 		s->bytes_out += len;
-		if (!session_reply_tls(s, reply, len))
+		if (!session_reply_closing(s, reply, len))
 			return;
 	}
 	session_close(s, reason, detail);

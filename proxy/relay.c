@@ -123,7 +123,8 @@ start_tls(struct session *s)
 	s->dialogue = NULL;
 	s->tls = tls_engine_new(s->listener->tls);
 	if (s->tls == NULL) {
-		session_close(s, "out_of_memory", NULL);
+		session_close(s, "tls_session_failed",
+		    TLS_SESSION_FAILED_DETAIL);
 		return;
 	}
 	session_set_state(s, SESSION_TLS_HANDSHAKE);

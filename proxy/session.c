@@ -261,7 +261,8 @@ session_accept(struct listener *listener, int fd)
 	} else {
 		s->tls = tls_engine_new(listener->tls);
 		if (s->tls == NULL) {
-			session_close(s, "out_of_memory", NULL);
+			session_close(s, "tls_session_failed",
+			    TLS_SESSION_FAILED_DETAIL);
 			return;
 		}
 		session_set_state(s, SESSION_TLS_HANDSHAKE);
@@ -366,7 +367,7 @@ command_line_timeout(struct session *s)
 	size_t n = smtp_reply_timeout(reply, sizeof(reply),
 	    s->server->config->global.hostname);
 
-	if (!session_reply_tls(s, reply, n))
+	if (!session_reply_closing(s, reply, n))
 		return;
 	session_close(s, "command_timeout", "a command line after TLS");
 }
@@ -419,8 +420,6 @@ reply_plaintext(struct session *s, const char *reply, size_t n)
  * encrypted after it, and none in the middle of the handshake.  A message
  * in transfer is lost, because the backend never receives its end, and the
  * client retries it after the 421.
- * NOTE: after TLS the 421 goes out at once, even in the middle of a
- * multi-line backend reply that was partly relayed.
  */
 static void
 session_expire(struct session *s)
@@ -441,7 +440,7 @@ session_expire(struct session *s)
 		s->tls_failed = true;
 		break;
 	default:
-		if (!session_reply_tls(s, reply, n))
+		if (!session_reply_closing(s, reply, n))
 			return;
 		break;
 	}
@@ -460,7 +459,7 @@ backend_reply_timeout(struct session *s)
 	session_log(s, CONFIG_LOG_WARNING, "backend=%s sent no reply within "
 	    "reply_timeout (%" PRIu64 "s)", s->backend_name,
 	    cfg->backend.reply_timeout_ms / 1000);
-	if (!session_reply_tls(s, reply, n))
+	if (!session_reply_closing(s, reply, n))
 		return;
 	session_close(s, "backend_reply_timeout", NULL);
 }
@@ -662,6 +661,17 @@ session_flush_tls(struct session *s)
 	if (out != NULL)
 		session_write_client(s, out, len);
 	return s->state != SESSION_CLOSING;
+}
+
+bool
+session_reply_closing(struct session *s, const char *reply, size_t len)
+{
+	if (s->follower != NULL && smtp_follower_reply_open(s->follower)) {
+		session_log(s, CONFIG_LOG_DEBUG, "no reply of subtls's own: "
+		    "a backend reply is partly relayed");
+		return true;
+	}
+	return session_reply_tls(s, reply, len);
 }
 
 bool

@@ -37,6 +37,10 @@ enum session_state {
 	SESSION_CLOSING,		/* summary written, handles closing */
 };
 
+/* Why tls_engine_new() fails: wolfSSL opens /dev/urandom for each session. */
+#define TLS_SESSION_FAILED_DETAIL \
+	"cannot create a TLS session: out of memory or of file descriptors"
+
 /* Bytes read from a socket at once, and the most one relay write carries. */
 #define SESSION_READ_SIZE 16384
 
@@ -206,6 +210,14 @@ bool session_flush_tls(struct session *s);
 
 /* Encrypts an SMTP reply of subtls's own to the client.  False if closed. */
 bool session_reply_tls(struct session *s, const char *reply, size_t len);
+
+/*
+ * Same for a reply before a close that the client did not ask for (a lost
+ * backend, a timeout): it is left out while a backend reply is partly
+ * relayed, because it would land inside that reply (RFC 5321 section 4.2.1
+ * gives every line of a reply one code).  The client then sees the close.
+ */
+bool session_reply_closing(struct session *s, const char *reply, size_t len);
 
 /* Starts or stops reading each side as the state and buffers allow. */
 void session_update_reading(struct session *s);

@@ -567,6 +567,12 @@ smtp_follower_in_transaction(const struct smtp_follower *f)
 }
 
 bool
+smtp_follower_reply_open(const struct smtp_follower *f)
+{
+	return f->reply_code != 0;
+}
+
+bool
 smtp_follower_line_started(const struct smtp_follower *f)
 {
 	return (f->client_state == CLIENT_COMMANDS ||

@@ -203,6 +203,13 @@ bool smtp_follower_in_transaction(const struct smtp_follower *f);
  */
 bool smtp_follower_line_started(const struct smtp_follower *f);
 
+/*
+ * Returns whether lines of a multi-line reply were handed out but not its
+ * last line.  A reply of subtls's own sent then would land inside it; a
+ * partial line, which the follower holds back, does not count.
+ */
+bool smtp_follower_reply_open(const struct smtp_follower *f);
+
 /* Returns whether the backend accepted an AUTH (235). */
 bool smtp_follower_authenticated(const struct smtp_follower *f);
 

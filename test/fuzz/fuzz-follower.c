@@ -61,7 +61,7 @@ check_event(const struct smtp_follow_event *ev)
 	FUZZ_ASSERT(ev->type >= SMTP_FOLLOW_NONE &&
 	    ev->type <= SMTP_FOLLOW_REPLY_INVALID);
 	FUZZ_ASSERT(ev->command >= SMTP_CMD_NONE &&
-	    ev->command <= SMTP_CMD_UNKNOWN);
+	    ev->command <= SMTP_CMD_INVALID);
 	FUZZ_ASSERT(smtp_command_name(ev->command) != NULL);
 
 	switch (ev->type) {

@@ -83,3 +83,30 @@ def test_close_between_transactions_gives_421(start_subtls, certificate, tmp_pat
     assert reply == [LOST_BETWEEN_TRANSACTIONS]
     assert closed
     assert close_fields(subtls, client_address)["reason"] == "backend_closed"
+
+
+def answer_noop_halfway_then_close(connection: socket.socket) -> None:
+    read_proxy_v2_header(connection)
+    connection.sendall(b"220 fake ESMTP\r\n")
+    assert read_line(connection).upper().startswith(b"EHLO")
+    connection.sendall(b"250 fake\r\n")
+    assert read_line(connection).upper().startswith(b"NOOP")
+    connection.sendall(b"250-first line of two\r\n")
+
+
+def test_close_mid_reply_adds_no_line(start_subtls, certificate, tmp_path):
+    """A 421 after half a multi-line reply would give that reply two codes.
+
+    RFC 5321 section 4.2.1 gives every line of a reply the same code, so
+    subtls sends no reply of its own then: the client sees the close.
+    """
+    with FakeBackend(tmp_path / "backend.sock", answer_noop_halfway_then_close) as backend:
+        subtls = start_subtls(backend.address, require_auth="no")
+        client, _ = tls_session(subtls, "implicit", certificate.certificate)
+        with client:
+            client_address = client.local_address
+            client.send(b"NOOP\r\n")
+            received = client.read_until_closed(5.0)
+
+    assert received == b"250-first line of two\r\n", received
+    assert close_fields(subtls, client_address)["reason"] == "backend_closed"

@@ -251,8 +251,12 @@ class PeakFds:
 
 
 def test_failed_sessions_leak_nothing(start_subtls, certificate, no_asan_quarantine):
-    live = start_subtls("unix", handshake_timeout="5s", command_timeout="30s")
-    down = start_subtls(f"127.0.0.1:{free_loopback_port()}", connect_timeout="3s")
+    # Every session comes from 127.0.0.2, far faster than a client would
+    # connect, so the per-client limits are off here.
+    unlimited = {"max_sessions_per_client": "0", "connection_rate_per_client": "0"}
+    live = start_subtls("unix", handshake_timeout="5s", command_timeout="30s", **unlimited)
+    down = start_subtls(f"127.0.0.1:{free_loopback_port()}", connect_timeout="3s",
+                        **unlimited)
     sessions = Sessions(live, down, certificate.certificate)
     processes = {"live backend": live.process.pid, "backend down": down.process.pid}
 

@@ -576,6 +576,25 @@ check_control_bytes(void)
 	}
 }
 
+/* A multi-line reply is open from its first line until its last. */
+static void
+check_reply_open(void)
+{
+	struct smtp_follower *f = smtp_follower_new(false);
+	struct smtp_follow_event ev;
+
+	smtp_follower_client(f, BYTES("EHLO a\r\n"), &ev);
+	CHECK(!smtp_follower_reply_open(f), "no reply open before one arrives");
+	smtp_follower_server(f, BYTES("250-mx.example"), &ev);
+	CHECK(!smtp_follower_reply_open(f), "a partial line is held back");
+	smtp_follower_server(f, BYTES("\r\n250-PIPELINING\r\n"), &ev);
+	CHECK(smtp_follower_reply_open(f), "open after its first line");
+	smtp_follower_server(f, BYTES("250 SIZE\r\n"), &ev);
+	CHECK(ev.type == SMTP_FOLLOW_REPLY, "the last line ends the reply");
+	CHECK(!smtp_follower_reply_open(f), "closed after its last line");
+	smtp_follower_free(f);
+}
+
 /* A refused XCLIENT expects no reply, so the next reply is matched to NOOP. */
 static void
 check_refused_command(void)
@@ -751,6 +770,7 @@ main(void)
 		check_dot_line(&dot_cases[i]);
 	check_refused_command();
 	check_control_bytes();
+	check_reply_open();
 	check_pending_limit();
 	check_line_length_limit();
 	check_random_streams();

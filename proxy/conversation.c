@@ -1,10 +1,11 @@
 /*
  * The SMTP conversation after TLS: the relay passes every byte through the
  * follower (smtp/follower.h), which separates commands from message content
- * in both directions.  With that, subtls rejects what must not reach the
- * backend (XCLIENT, XFORWARD, STARTTLS, MAIL before AUTH), removes what must
- * not reach the client from EHLO replies, sends the client's identity with
- * XCLIENT, adds the trace header, and logs AUTH outcomes and messages.
+ * in both directions.  subtls rejects the commands that must not reach the
+ * backend: XCLIENT, XFORWARD, STARTTLS, lines with control bytes, and MAIL
+ * before AUTH.  It removes backend-only keywords from EHLO replies, sends
+ * the client's identity with XCLIENT, adds the trace header, and logs AUTH
+ * outcomes and messages.
  *
  * Content is never copied: a backend write refers to the slices of the
  * decrypted client buffer, and the client buffer is reused only once that

@@ -44,7 +44,7 @@ enum session_state {
 /* Bytes read from a socket at once, and the most one relay write carries. */
 #define SESSION_READ_SIZE 16384
 
-/* Where identity = xclient stands (proxy/conversation.c). */
+/* The progress of the XCLIENT command of identity = xclient. */
 enum session_xclient {
 	XCLIENT_OFF,		/* another identity, or XCLIENT is done */
 	XCLIENT_BEFORE,		/* no client command yet */
@@ -212,10 +212,10 @@ bool session_flush_tls(struct session *s);
 bool session_reply_tls(struct session *s, const char *reply, size_t len);
 
 /*
- * Same for a reply before a close that the client did not ask for (a lost
- * backend, a timeout): it is left out while a backend reply is partly
- * relayed, because it would land inside that reply (RFC 5321 section 4.2.1
- * gives every line of a reply one code).  The client then sees the close.
+ * Encrypts a reply that goes before a close the client did not request (a
+ * lost backend, a timeout).  The reply is left out while a backend reply is
+ * partly relayed, because RFC 5321 section 4.2.1 gives every line of a
+ * reply one code.  The client then sees only the close.
  */
 bool session_reply_closing(struct session *s, const char *reply, size_t len);
 

@@ -46,6 +46,25 @@ log_accept_error(struct listener_socket *ls, int error)
 	ls->accept_errors_unlogged = 0;
 }
 
+/* Writes the open_files warning, at most once a second. */
+static void
+log_open_files(struct listener_socket *ls, const char *client,
+    const char *action, int error)
+{
+	struct listener *l = ls->listener;
+	struct rlimit files = { 0, 0 };
+	unsigned suppressed;
+
+	if (!admission_warning_due(l->server, LIMIT_OPEN_FILES, &suppressed))
+		return;
+	(void)getrlimit(RLIMIT_NOFILE, &files);
+	log_message(CONFIG_LOG_WARNING, l->ident, "limit reached listener=%s "
+	    "address=%s client=%s limit=open_files value=%llu action=%s "
+	    "error=\"%s\" suppressed=%u", l->config->name, ls->address->text,
+	    client, (unsigned long long)files.rlim_cur, action,
+	    strerror(error), suppressed);
+}
+
 /*
  * Sheds one connection when accept() failed with EMFILE or ENFILE.  The
  * spare descriptor is closed so that accept() can take the connection,
@@ -61,14 +80,10 @@ log_accept_error(struct listener_socket *ls, int error)
 static bool
 shed_connection(struct listener_socket *ls, int error)
 {
-	struct listener *l = ls->listener;
-	struct server *srv = l->server;
+	struct server *srv = ls->listener->server;
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	char client[CLIENT_KEY_TEXT_MAX + 8] = "unknown";
-	const char *action = "closed";
-	struct rlimit files = { 0, 0 };
-	unsigned suppressed;
 	int fd = -1, accept_error = 0;
 
 	if (srv->spare_fd >= 0) {
@@ -77,30 +92,24 @@ shed_connection(struct listener_socket *ls, int error)
 		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
 		    SOCK_CLOEXEC);
 		if (fd >= 0) {
-			close(fd);
+			/* Logged before the close, so that whoever sees the
+			 * close finds the reason in the log. */
 			session_format_address(&peer, client, sizeof(client));
+			log_open_files(ls, client, "closed", error);
+			close(fd);
 		} else
 			accept_error = errno;
 		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (srv->spare_fd >= 0) {
+			/* Without a connection (EAGAIN) nothing waits,
+			 * unless the one that did has just left. */
+			return fd >= 0 || accept_error == ECONNABORTED ||
+			    accept_error == EINTR;
+		}
 	}
-	if (srv->spare_fd < 0) {
-		ls->paused_for_descriptors = true;
-		listener_socket_update(ls);
-		action = "accept_paused";
-	} else if (fd < 0) {
-		/* No connection waits (EAGAIN), unless the one that did
-		 * has just left (ECONNABORTED). */
-		return accept_error == ECONNABORTED || accept_error == EINTR;
-	}
-
-	if (!admission_warning_due(srv, LIMIT_OPEN_FILES, &suppressed))
-		return fd >= 0;
-	(void)getrlimit(RLIMIT_NOFILE, &files);
-	log_message(CONFIG_LOG_WARNING, l->ident, "limit reached listener=%s "
-	    "address=%s client=%s limit=open_files value=%llu action=%s "
-	    "error=\"%s\" suppressed=%u", l->config->name, ls->address->text,
-	    client, (unsigned long long)files.rlim_cur, action,
-	    strerror(error), suppressed);
+	ls->paused_for_descriptors = true;
+	listener_socket_update(ls);
+	log_open_files(ls, client, "accept_paused", error);
 	return fd >= 0;
 }
 

@@ -153,6 +153,12 @@ admission_handshake_slot_free(const struct server *srv)
 	return max == 0 || srv->handshakes < max;
 }
 
+/*
+ * NOTE: a slot is taken at accept (implicit TLS) or at STARTTLS, not at the
+ * first handshake byte, so connections that send nothing hold slots until
+ * handshake_timeout and delay new clients, though within the per-client
+ * limits.
+ */
 void
 admission_handshake_started(struct server *srv)
 {

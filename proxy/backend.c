@@ -71,8 +71,9 @@ retry_next_address(struct session *s)
 }
 
 /*
- * Fails a connect: an error of subtls's own (no descriptor or memory left)
- * says nothing about the backend, so only this session ends.
+ * Ends a session whose backend connect failed.  An error of subtls's own (no
+ * descriptor or memory left) is no fault of the backend, so the address
+ * stays up.
  */
 static void
 connect_failed(struct session *s, int status)
@@ -249,8 +250,8 @@ backend_greeting_input(struct session *s, const char *data, size_t len)
 	if (s->greeting.code != 220) {
 		snprintf(detail, sizeof(detail), "greeting code %d",
 		    s->greeting.code);
-		/* The greeting answers a PROXY header that names the
-		 * client, so a 4xx or 5xx may refuse this client alone
+		/* The greeting replies to a PROXY header that names the
+		 * client, so a 4xx or 5xx may reject this client alone
 		 * (Postfix: a connection limit, an IPv6 address with
 		 * inet_protocols = ipv4).  The address stays up. */
 		backend_reply_unavailable(s, "backend_rejected", detail);

@@ -13,8 +13,8 @@
  * buffer, and what subtls adds are copied, into a side buffer that goes
  * with the write.
  *
- * Replies keep their order (RFC 2920 section 3.1): a reply of subtls's own
- * waits until the backend has answered every command before it, and the
+ * Replies keep their order (RFC 2920 section 3.1).  A reply of subtls's own
+ * waits until the backend has replied to every command before it, and the
  * client is not followed further meanwhile.
  */
 #include <ctype.h>
@@ -409,6 +409,8 @@ follow_client(struct session *s)
 		switch (ev.type) {
 		case SMTP_FOLLOW_CONTENT:
 		case SMTP_FOLLOW_MESSAGE_END:
+			/* NOTE: a backend that stops reading here is cut only
+			 * by idle_timeout, and the client gets no 451. */
 			batch_add(&b, at, n);
 			break;
 		case SMTP_FOLLOW_AUTH_RESPONSE:

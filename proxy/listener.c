@@ -46,7 +46,7 @@ log_accept_error(struct listener_socket *ls, int error)
 	ls->accept_errors_unlogged = 0;
 }
 
-/* Writes the open_files warning, at most once a second. */
+/* Writes the open_files warning unless admission_warning_due() suppresses it. */
 static void
 log_open_files(struct listener_socket *ls, const char *client,
     const char *action, int error)
@@ -92,8 +92,8 @@ shed_connection(struct listener_socket *ls, int error)
 		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
 		    SOCK_CLOEXEC);
 		if (fd >= 0) {
-			/* Logged before the close, so that whoever sees the
-			 * close finds the reason in the log. */
+			/* Logged before the close, so that a client that sees
+			 * the close can find the reason in the log. */
 			session_format_address(&peer, client, sizeof(client));
 			log_open_files(ls, client, "closed", error);
 			close(fd);
@@ -116,8 +116,8 @@ shed_connection(struct listener_socket *ls, int error)
 /*
  * Returns whether ls must wait for a handshake slot before it accepts: an
  * implicit TLS socket while every slot is taken.  The connections then wait
- * in the kernel's backlog, not in subtls.  waiting says that a connection is
- * known to wait (the socket polled readable), which is when the socket
+ * in the kernel's backlog, not in subtls.  waiting is true when a connection
+ * is known to wait (the socket polled readable), which is when the socket
  * pauses and the limit is logged.  Otherwise the next poll tells.
  */
 static bool

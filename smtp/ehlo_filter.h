@@ -38,7 +38,7 @@ size_t smtp_ehlo_filter(const char *reply, size_t len,
 /*
  * The same filter, one reply line at a time, for a reply that arrives in
  * pieces.  The line kept last is held back, because only the next kept line,
- * or the reply's end, says whether it gets "250-" or "250 ".
+ * or the reply's end, decides whether it gets "250-" or "250 ".
  */
 struct smtp_ehlo_stream {
 	char held[SMTP_EHLO_LINE_MAX];
@@ -52,7 +52,7 @@ void smtp_ehlo_stream_start(struct smtp_ehlo_stream *st);
 
 /*
  * Takes one line of a 250 EHLO reply (LF included, at most
- * SMTP_EHLO_LINE_MAX bytes), which is dropped when listed says so (use
+ * SMTP_EHLO_LINE_MAX bytes), which is dropped when listed is true (use
  * smtp_ehlo_keyword_listed()), except for the first line.  Writes to out
  * what can be released: the line held before, and at the reply's end (last)
  * the line held now.  out needs room for 2 * SMTP_EHLO_LINE_MAX bytes.

@@ -56,7 +56,7 @@ is_blank(char c)
 }
 
 /*
- * Returns whether a command line holds a control byte other than HT.  Such
+ * Returns whether a command line contains a control byte other than HT.  Such
  * a line is never forwarded, because a backend may split words at bytes
  * that the follower does not (Postfix: at \v and \f), and so run a command,
  * XCLIENT say, that the follower took for another.

@@ -10,7 +10,7 @@
  * the client's EHLO or HELO command.  Values are xtext (RFC 3461 section 4):
  * '+', '=' and every byte outside 33..126 become "+HH" with upper-case hex.
  *
- * The backend answers with its greeting (220) when it accepts the command,
+ * The backend replies with its greeting (220) when it accepts the command,
  * which the caller reads with smtp/reply.h's reader before it sends anything
  * else, because Postfix rejects commands pipelined after XCLIENT.
  */

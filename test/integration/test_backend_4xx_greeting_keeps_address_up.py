@@ -1,6 +1,6 @@
 """A backend's 4xx greeting ends that session only: the address stays up.
 
-The greeting answers a PROXY header that names the client, so Postfix may
+The greeting replies to a PROXY header that names the client, so Postfix may
 refuse that one client (smtpd_client_connection_count_limit, an IPv6 client
 with inet_protocols = ipv4).  Were the address marked down, one such client
 would cut everyone off for retry_interval.  A fake backend greets the first

@@ -2,8 +2,8 @@
 
 Without this, a session that reaches auth_failures could go on guessing
 passwords until the backend's own error limit (Postfix: 20) ends it.  After
-the third 535, subtls sends 421 4.7.0 and closes; the close line says
-auth_banned.
+the third 535, subtls sends 421 4.7.0 and closes; the close line has
+reason=auth_banned.
 """
 
 from session_log import close_fields

@@ -4,7 +4,7 @@ Postfix, like other servers, takes a bare LF for a line end, so for it
 "\\n.\\n" ends the message and the bytes after it are commands.  subtls ends
 content only at CRLF.CRLF, so without this check a client could smuggle
 commands past subtls (SMTP smuggling), an XCLIENT among them.  subtls
-answers 554, closes the session, and Postfix never sees the end of the
+replies 554, closes the session, and Postfix never sees the end of the
 message, so it queues nothing and runs none of the smuggled commands.
 """
 

@@ -10,8 +10,8 @@
 # SUBTLS_CONFIG defaults to /etc/subtls/subtls.ini.  The check prints the
 # effective settings and each certificate's subject and expiry to stdout, so
 # the container log records what every start loaded.  subtls would also
-# refuse a bad file by itself; the check adds a line that says the container
-# stopped because of it.
+# reject a bad file by itself, but the check adds a line that names the
+# file as the reason the container stopped.
 set -eu
 
 config=${SUBTLS_CONFIG:-/etc/subtls/subtls.ini}

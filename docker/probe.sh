@@ -19,15 +19,18 @@ port=${address##*:}
 # read has its own limit, so a listener that accepts and never replies does
 # not hang the probe.
 if ! exec 3<>"/dev/tcp/$host/$port"; then
-	echo "subtls-probe: cannot connect to $address" >&2
+	echo "subtls-probe: connection to $address failed" >&2
 	exit 1
 fi
 printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$address" >&3
 if ! IFS= read -r -t 5 status_line <&3; then
-	echo "subtls-probe: no reply from $address within 5 s" >&2
+	echo "subtls-probe: no status line from $address: the connection closed or 5 s passed" >&2
 	exit 1
 fi
 status_line=${status_line%$'\r'}
+# Read the rest of the reply, so that the server's last write does not meet
+# a closed socket.
+while IFS= read -r -t 5 _ <&3; do :; done
 case $status_line in
 'HTTP/1.'[01]' 200 '* | 'HTTP/1.'[01]' 200')
 	exit 0

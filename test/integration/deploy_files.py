@@ -85,8 +85,8 @@ def ticket_key_text() -> str:
 class ProjectedVolume:
     """A directory laid out as Kubernetes mounts a Secret or ConfigMap.
 
-    Each file name is a symbolic link to ..data/NAME, ..data is a link to a
-    timestamped directory with the files, and an update writes a new
+    Each file name is a symbolic link to ..data/NAME, and ..data is a link
+    to a timestamped directory with the files.  An update writes a new
     directory, points ..data_tmp at it and renames ..data_tmp over ..data,
     as the kubelet's atomic writer does.
     """

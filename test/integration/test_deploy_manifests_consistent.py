@@ -61,7 +61,7 @@ def test_probes_ask_admin_listener():
 
     assert subtls["readinessProbe"]["exec"]["command"] == [PROBE, "/readyz"]
     assert subtls["livenessProbe"]["exec"]["command"] == [PROBE, "/healthz"]
-    # subtls-probe asks 127.0.0.1:9465 unless SUBTLS_ADMIN_ADDRESS says otherwise.
+    # subtls-probe requests 127.0.0.1:9465 unless SUBTLS_ADMIN_ADDRESS is set.
     assert admin == ["127.0.0.1:9465"]
     assert "SUBTLS_ADMIN_ADDRESS" not in {e["name"] for e in subtls.get("env", [])}
     assert image_config()["admin"]["listen"] == ["127.0.0.1:9465"]

@@ -1,6 +1,7 @@
 """docker/probe.sh (subtls-probe) exits 0 only on an HTTP 200 reply."""
 
 import http.server
+import socket
 import subprocess
 import threading
 
@@ -65,4 +66,16 @@ def test_probe_rejects_closed_port():
     result = probe("/healthz", address)
 
     assert result.returncode == 1
-    assert f"cannot connect to {address}" in result.stderr
+    assert f"connection to {address} failed" in result.stderr
+
+
+def test_probe_rejects_silent_listener():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+
+        result = probe("/healthz", address)
+
+    assert result.returncode == 1
+    assert f"no status line from {address}" in result.stderr

@@ -1,9 +1,9 @@
 """A certificate renewed in a Kubernetes Secret volume is served without a restart.
 
 The kubelet updates a mounted Secret by writing a new timestamped
-directory and renaming a ..data_tmp link over ..data; tls.crt and tls.key
-stay links to ..data/tls.crt and ..data/tls.key, so the files subtls names
-never change themselves.  With watch_files = yes subtls must notice the
+directory and renaming a ..data_tmp link to it over ..data.  tls.crt and
+tls.key stay links to ..data/tls.crt and ..data/tls.key, so the paths that
+subtls names are never written or renamed themselves.  With watch_files = yes subtls must notice the
 ..data swap and load the new certificate.
 """
 

@@ -16,6 +16,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
+#include "proxy/metrics.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
 #include "smtp/follower.h"
@@ -228,6 +229,7 @@ session_accept(struct listener *listener, int fd)
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
 	    listener->config->name, local,
 	    config_mode_name(listener->config->mode));
+	metrics_session_opened(s);
 
 	if (!admission_admit(s))
 		return;
@@ -816,6 +818,7 @@ session_close(struct session *s, const char *reason, const char *detail)
 	if (s->state == SESSION_CLOSING)
 		return;
 	write_summary(s, reason, detail);
+	metrics_session_closed(s, reason);
 	admission_release(s);
 	session_set_state(s, SESSION_CLOSING);
 	session_update_reading(s);

@@ -429,7 +429,7 @@ render_sessions(struct metrics_text *text, const struct server *srv)
 		    m->listeners[i].sessions - m->listeners[i].sessions_closed);
 	}
 	render_listener_values(text, srv, "subtls_sessions_total", "counter",
-	    "Sessions accepted (open lines).",
+	    "Sessions accepted; each writes one close line.",
 	    offsetof(struct listener_counters, sessions));
 	render_listener_family(text, srv, "subtls_session_closes_total",
 	    "Sessions closed, by the reason of their close line.",

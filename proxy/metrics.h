@@ -30,7 +30,8 @@ struct session;
 struct metrics *metrics_new(size_t listener_count, const char *version);
 void metrics_free(struct metrics *metrics);
 
-/* Counts a session that was accepted (its "open" line). */
+/* Counts a session that was accepted.  Each one later writes one "close"
+ * line, and all but those that fail at accept an "open" line first. */
 void metrics_session_opened(const struct session *s);
 
 /* Counts a session that ends with reason (its "close" line), its bytes,

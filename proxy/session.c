@@ -203,6 +203,8 @@ session_accept(struct listener *listener, int fd)
 		srv->sessions->prev = s;
 	srv->sessions = s;
 	srv->session_count++;
+	/* Counted before a failure can close it, because every close is. */
+	metrics_session_opened(s);
 
 	rc = uv_tcp_open(&s->client, fd);
 	if (rc != 0)
@@ -229,7 +231,6 @@ session_accept(struct listener *listener, int fd)
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
 	    listener->config->name, local,
 	    config_mode_name(listener->config->mode));
-	metrics_session_opened(s);
 
 	if (!admission_admit(s))
 		return;

@@ -213,3 +213,21 @@ def test_build_info_and_certificate_expiry(start_subtls, certificate):
                                            "%Y-%m-%d %H:%M:%SZ")
     expected = not_after.replace(tzinfo=datetime.timezone.utc).timestamp()
     assert set(expiry.values()) == {expected}
+
+
+def test_sessions_open_gauge(start_subtls):
+    subtls = start_subtls("unix", admin_port=admin_port())
+    port = subtls.config.admin_port
+    idle = [idle_starttls_session(subtls, LIMITED_ADDRESS) for _ in range(2)]
+    try:
+        samples = scrape(port)
+        assert sample_value(samples, "subtls_sessions_open", listener=STARTTLS_LISTENER) == 2
+        assert sample_value(samples, "subtls_sessions_total", listener=STARTTLS_LISTENER) == 2
+    finally:
+        for client in idle:
+            client.close()
+    wait_all_closed(subtls, 2)
+
+    samples = scrape(port)
+    assert sample_value(samples, "subtls_sessions_open", listener=STARTTLS_LISTENER) == 0
+    assert sample_value(samples, "subtls_sessions_total", listener=STARTTLS_LISTENER) == 2

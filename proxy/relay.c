@@ -15,8 +15,8 @@
 
 #include "proxy/admission.h"
 #include "proxy/listener.h"
-#include "proxy/server.h"
 #include "proxy/metrics.h"
+#include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
 #include "tls/engine.h"

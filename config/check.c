@@ -491,6 +491,40 @@ check_overlapping_addresses(struct config_loader *loader)
 	free(all);
 }
 
+/* Rejects an [admin] listen address that a listener also lists, or that
+ * overlaps one through a wildcard on the same port, because the second bind
+ * would fail at start. */
+static void
+check_admin(struct config_loader *loader)
+{
+	const struct config *cfg = loader->cfg;
+	const struct config_listen_address *admin = &cfg->admin.listen;
+
+	if (admin->text == NULL)
+		return;
+	for (size_t i = 0; i < cfg->listener_count; i++) {
+		const struct config_listener *listener = &cfg->listeners[i];
+
+		for (size_t j = 0; j < listener->address_count; j++) {
+			const struct config_listen_address *other =
+			    &listener->addresses[j];
+
+			if (!config_same_address(&other->addr, &admin->addr) &&
+			    !(other->addr.ss_family == admin->addr.ss_family &&
+			    config_address_port(&other->addr) ==
+			    config_address_port(&admin->addr) &&
+			    (config_is_wildcard(&other->addr) ||
+			    config_is_wildcard(&admin->addr))))
+				continue;
+			config_error_in(loader, admin->at.file, admin->at.line,
+			    "admin listen address %s overlaps %s of "
+			    "[listener %s] at line %u (allowed: an address "
+			    "and port no listener uses)", admin->text,
+			    other->text, listener->name, other->at.line);
+		}
+	}
+}
+
 void
 config_check(struct config_loader *loader)
 {
@@ -500,6 +534,7 @@ config_check(struct config_loader *loader)
 	check_backend(loader);
 	check_listeners(loader);
 	check_overlapping_addresses(loader);
+	check_admin(loader);
 	set_listener_policies(loader);
 	set_ipv6_only(loader->cfg);
 }

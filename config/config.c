@@ -23,12 +23,13 @@ static const char *const section_names[CONFIG_SECTION_COUNT] = {
 	[CONFIG_SECTION_GLOBAL] = "global",
 	[CONFIG_SECTION_TLS] = "tls",
 	[CONFIG_SECTION_BACKEND] = "backend",
+	[CONFIG_SECTION_ADMIN] = "admin",
 	[CONFIG_SECTION_LISTENER] = "listener NAME",
 	[CONFIG_SECTION_SNI] = "sni NAME",
 };
 
 #define ALLOWED_SECTIONS \
-	"[global], [tls], [backend], [listener NAME], [sni NAME]"
+	"[global], [tls], [backend], [listener NAME], [sni NAME], [admin]"
 
 __attribute__((format(printf, 4, 0)))
 static void
@@ -129,6 +130,8 @@ config_section_struct(struct config_loader *loader,
 		return &loader->cfg->tls;
 	case CONFIG_SECTION_BACKEND:
 		return &loader->cfg->backend;
+	case CONFIG_SECTION_ADMIN:
+		return &loader->cfg->admin;
 	case CONFIG_SECTION_LISTENER:
 		return &loader->cfg->listeners[loader->listener];
 	case CONFIG_SECTION_SNI:
@@ -657,6 +660,7 @@ config_free(struct config *cfg)
 		config_policy_free(&listener->policy);
 	}
 	free(cfg->listeners);
+	free(cfg->admin.listen.text);
 
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -9,7 +9,8 @@
  *
  * The file has the sections [global], [tls], [backend] (required), any
  * number of [sni NAME] (NAME: a host name or "*.domain") and one or
- * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.').
+ * more [listener NAME] (NAME: 1 to 32 letters, digits, '-', '_', '.'),
+ * and an optional [admin] section for the HTTP metrics and health listener.
  * "include = FILE", at the top or in any section, reads FILE in place
  * (config/include.c); positions then name FILE.
  * Section and key names are case-sensitive; an unknown section or key, a
@@ -45,6 +46,8 @@
  *                 separated by ',' or blanks; one address:port may appear
  *                 only once in the file; "*:port" is rejected because
  *                 servers differ on whether it includes IPv6
+ *   [admin] listen  one address as for listen; not an address that a
+ *                 listener also lists
  *   auth_failures  a whole number from 0 to 100
  *   pretls_bare_lf  accept or reject
  *   max_sessions, max_sessions_per_client, max_handshakes_in_progress
@@ -290,6 +293,13 @@ struct config_listener {
 	bool require_auth;		/* MAIL only after AUTH; default yes */
 };
 
+/* The [admin] section: where the HTTP listener for /metrics, /healthz and
+ * /readyz listens (proxy/admin.c). */
+struct config_admin {
+	struct config_listen_address listen;	/* text NULL: no admin
+						 * listener */
+};
+
 struct config {
 	char *path;			/* the file given to config_load() */
 	char **includes;		/* paths of the included files, as
@@ -300,6 +310,7 @@ struct config {
 	struct config_backend backend;
 	struct config_listener *listeners;
 	size_t listener_count;
+	struct config_admin admin;
 };
 
 /*

@@ -730,6 +730,34 @@ set_listen(struct config_loader *loader, const struct config_key *key,
 	free(copy);
 }
 
+/* Sets the one address of [admin] listen.  check.c rejects an address that
+ * a listener also lists, because those may come later in the file. */
+static void
+set_admin_listen(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	struct config_listen_address *address = &loader->cfg->admin.listen;
+	const char *reason;
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	if (strpbrk(value, ", \t") != NULL) {
+		config_error(loader, current_line(loader),
+		    "invalid admin listen address %s: more than one address "
+		    "(allowed: %s)", config_quote(quoted, value), key->allowed);
+		return;
+	}
+	if (!config_parse_address(value, &address->addr, &address->addr_len,
+	    &reason)) {
+		config_error(loader, current_line(loader),
+		    "invalid admin listen address %s: %s (allowed: %s)",
+		    config_quote(quoted, value), reason, key->allowed);
+		return;
+	}
+	address->text = config_strdup(loader, value);
+	address->at.file = loader->path;
+	address->at.line = current_line(loader);
+}
+
 static const struct config_choice log_targets[] = {
 	{ "stderr", CONFIG_LOG_STDERR },
 	{ "syslog", CONFIG_LOG_SYSLOG },
@@ -985,6 +1013,11 @@ const struct config_key config_keys[] = {
 	  profile_names, NULL, false },
 	{ CONFIG_SECTION_LISTENER, "require_auth", false, "yes, no",
 	  set_yes_no, LISTENER(require_auth), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+
+	{ CONFIG_SECTION_ADMIN, "listen", false,
+	  "one address, " ADDRESS,
+	  set_admin_listen, CONFIG_NO_POSITION, CONFIG_NO_POSITION, NULL, NULL,
 	  false },
 
 	{ CONFIG_SECTION_SNI, "certificate", false,

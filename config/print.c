@@ -254,4 +254,9 @@ config_print(const struct config *cfg, FILE *out)
 
 	for (size_t i = 0; i < cfg->listener_count; i++)
 		print_listener(out, &cfg->listeners[i]);
+
+	if (cfg->admin.listen.text != NULL) {
+		fprintf(out, "\n[admin]\n");
+		print_string(out, "listen", cfg->admin.listen.text);
+	}
 }

@@ -12,6 +12,7 @@
 #include "proxy/client_limits.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
@@ -70,6 +71,7 @@ refuse(struct session *s, enum limit_id limit, unsigned value,
 
 	if (key != NULL)
 		client_key_format(*key, key_text, sizeof(key_text));
+	metrics_limit_refusal(s->listener, limit_names[limit]);
 	if (admission_warning_due(srv, limit, &suppressed))
 		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
 		    "limit=%s value=%u key=%s action=refused suppressed=%u",

@@ -8,6 +8,7 @@
 
 #include "proxy/backend_pool.h"
 #include "proxy/listener.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/proxy_header.h"
@@ -78,6 +79,7 @@ retry_next_address(struct session *s)
 static void
 connect_failed(struct session *s, int status)
 {
+	metrics_backend_connect_failed(s->server, s->backend_name);
 	if (status == UV_EMFILE || status == UV_ENFILE ||
 	    status == UV_ENOBUFS || status == UV_ENOMEM) {
 		backend_reply_unavailable(s, "local_resources",
@@ -166,6 +168,7 @@ on_backend_connected(uv_connect_t *req, int status)
 	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
 	if (status == UV_EACCES) {
+		metrics_backend_connect_failed(s->server, s->backend_name);
 		backend_failed(s, "backend_unavailable",
 		    "permission denied: the user subtls runs as cannot use the "
 		    "backend socket (for Postfix's public/ directory: group = "
@@ -176,6 +179,8 @@ on_backend_connected(uv_connect_t *req, int status)
 		connect_failed(s, status);
 		return;
 	}
+	metrics_backend_connected(s->server, s->backend_name,
+	    uv_hrtime() - s->backend_connect_started_ns);
 	if (!send_identity(s))
 		return;
 
@@ -220,6 +225,7 @@ backend_connect(struct session *s)
 	s->backend_open = true;
 	s->open_handles++;
 	s->connect_request.data = s;
+	s->backend_connect_started_ns = uv_hrtime();
 
 	if (cfg->is_unix)
 		uv_pipe_connect(&s->connect_request, &s->backend.pipe,

@@ -349,6 +349,15 @@ backend_pool_pick(struct backend_pool *pool)
 	return NULL;
 }
 
+const struct config_backend_address *
+backend_pool_address(const struct backend_pool *pool, size_t index, bool *up)
+{
+	if (index >= pool->count)
+		return NULL;
+	*up = !pool->entries[index]->down;
+	return &pool->entries[index]->address;
+}
+
 void
 backend_pool_failed(struct backend_pool *pool, const char *name,
     const char *detail)

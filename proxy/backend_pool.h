@@ -42,6 +42,13 @@ const struct config_backend_address *backend_pool_pick(
     struct backend_pool *pool);
 
 /*
+ * Returns the address at index (0, 1, ... in the order of the "address"
+ * lines) and sets *up to whether it is up, or NULL past the last one.
+ */
+const struct config_backend_address *backend_pool_address(
+    const struct backend_pool *pool, size_t index, bool *up);
+
+/*
  * Marks the address whose text is name down and starts probing it.  detail
  * describes the failure for the log.  An address that is no longer
  * configured is ignored.

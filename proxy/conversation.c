@@ -27,6 +27,7 @@
 #include "proxy/auth_throttle.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/ehlo_filter.h"
@@ -541,6 +542,7 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 	if (ev->type == SMTP_FOLLOW_AUTH_SUCCEEDED) {
 		const char *given = smtp_follower_auth_authzid(s->follower);
 
+		metrics_auth(s, true);
 		session_log(s, CONFIG_LOG_INFO, "auth ok user=%s mechanism=%s%s%s",
 		    log_field(smtp_follower_auth_user(s->follower), user,
 		    sizeof(user)), log_field(smtp_follower_auth_mechanism(
@@ -565,6 +567,7 @@ log_auth(struct session *s, const struct smtp_follow_event *ev)
 		    global->auth_failure_window_ms);
 	else
 		failures = smtp_follower_auth_failures(s->follower);
+	metrics_auth(s, false);
 	session_log(s, CONFIG_LOG_WARNING, "auth failed mechanism=%s "
 	    "failures=%u", log_field(smtp_follower_failed_mechanism(s->follower),
 	    mechanism, sizeof(mechanism)), failures);
@@ -586,14 +589,15 @@ log_message_outcome(struct session *s, const struct smtp_follow_event *ev)
 	char queue_id[LOG_FIELD_SIZE(SMTP_FOLLOW_QUEUE_ID_MAX)];
 	const char *name = smtp_follower_auth_user(s->follower);
 
-	if (ev->type == SMTP_FOLLOW_MESSAGE_ACCEPTED)
+	if (ev->type == SMTP_FOLLOW_MESSAGE_ACCEPTED) {
+		metrics_message_accepted(s);
 		session_log(s, CONFIG_LOG_INFO, "message accepted user=%s "
 		    "from=<%s> rcpts=%u size=%" PRIu64 " queue_id=%s",
 		    name[0] != '\0' ? log_field(name, user, sizeof(user)) : "none",
 		    log_field(m->sender, sender, sizeof(sender)), m->recipients,
 		    m->size, m->queue_id[0] != '\0' ?
 		    log_field(m->queue_id, queue_id, sizeof(queue_id)) : "none");
-	else
+	} else
 		session_log(s, CONFIG_LOG_INFO, "message rejected code=%d "
 		    "from=<%s> rcpts=%u size=%" PRIu64, ev->code,
 		    log_field(m->sender, sender, sizeof(sender)), m->recipients,
@@ -792,6 +796,7 @@ conversation_refuse_banned(struct session *s)
 
 	if (left == 0)
 		return false;
+	metrics_ban_refusal(s);
 	n = snprintf(reply, sizeof(reply), "421 4.7.0 %s Too many "
 	    "authentication failures, try again later\r\n",
 	    s->server->config->global.hostname);

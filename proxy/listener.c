@@ -17,6 +17,7 @@
 #include "proxy/client_key.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 
@@ -96,6 +97,7 @@ shed_connection(struct listener_socket *ls, int error)
 			 * the close can find the reason in the log. */
 			session_format_address(&peer, client, sizeof(client));
 			log_open_files(ls, client, "closed", error);
+			metrics_limit_refusal(ls->listener, "open_files");
 			close(fd);
 		} else
 			accept_error = errno;

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proxy/admin.h"
 #include "proxy/backend_pool.h"
 #include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/reload.h"
 #include "proxy/auth_throttle.h"
 #include "proxy/client_limits.h"
@@ -200,10 +202,13 @@ run(struct server *srv)
 	srv->session_id_base = seed;
 	srv->throttle = auth_throttle_new();
 	srv->client_limits = client_limits_new();
-	if (srv->throttle == NULL || srv->client_limits == NULL) {
+	srv->metrics = metrics_new(srv->config->listener_count, SUBTLS_VERSION);
+	if (srv->throttle == NULL || srv->client_limits == NULL ||
+	    srv->metrics == NULL) {
 		log_error("out of memory");
 		auth_throttle_free(srv->throttle);
 		client_limits_free(srv->client_limits);
+		metrics_free(srv->metrics);
 		return 1;
 	}
 	/* Closed and reopened to shed a connection when descriptors run
@@ -225,9 +230,10 @@ run(struct server *srv)
 	uv_signal_init(&srv->loop, &srv->sighup);
 	srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
 
-	if (listeners_open(srv) != 0 ||
+	if (listeners_open(srv) != 0 || admin_open(srv) != 0 ||
 	    drop_privileges(&srv->config->global) != 0) {
 		listeners_close(srv);
+		admin_close(srv->admin);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
 		uv_close((uv_handle_t *)&srv->sigterm, NULL);
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -235,6 +241,8 @@ run(struct server *srv)
 		backend_pool_free(srv->backends);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		listeners_free(srv);
+		admin_free(srv->admin);
+		metrics_free(srv->metrics);
 		uv_loop_close(&srv->loop);
 		auth_throttle_free(srv->throttle);
 		client_limits_free(srv->client_limits);
@@ -255,6 +263,8 @@ run(struct server *srv)
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
 	listeners_free(srv);
+	admin_free(srv->admin);
+	metrics_free(srv->metrics);
 	auth_throttle_free(srv->throttle);
 	client_limits_free(srv->client_limits);
 	if (srv->spare_fd >= 0)

@@ -15,6 +15,7 @@
 
 #include "proxy/admission.h"
 #include "proxy/listener.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
@@ -44,6 +45,7 @@ log_too_many_errors(struct session *s)
 {
 	unsigned suppressed;
 
+	metrics_limit_refusal(s->listener, "max_errors");
 	if (admission_warning_due(s->server, LIMIT_MAX_ERRORS, &suppressed))
 		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "
 		    "limit=max_errors value=%u action=closed suppressed=%u",
@@ -62,6 +64,7 @@ dialogue_closed(struct session *s, enum smtp_close_reason why)
 	case SMTP_CLOSE_STARTTLS_PIPELINING:
 		session_log(s, CONFIG_LOG_WARNING, "rejected: command "
 		    "pipelined after STARTTLS (CVE-2011-0411 class)");
+		metrics_starttls_injection(s);
 		break;
 	case SMTP_CLOSE_TOO_MANY_ERRORS:
 		log_too_many_errors(s);
@@ -251,6 +254,7 @@ handshake_first_byte(struct session *s, unsigned char byte)
 	if (s->listener->config->mode == CONFIG_MODE_STARTTLS) {
 		session_log(s, CONFIG_LOG_WARNING, "rejected: plaintext after "
 		    "the 220 reply to STARTTLS (CVE-2011-0411 class)");
+		metrics_starttls_injection(s);
 		session_close(s, "plaintext_after_starttls", NULL);
 		return false;
 	}
@@ -290,6 +294,7 @@ handshake_progress(struct session *s)
 		return;
 	}
 	s->tls_established = true;
+	metrics_handshake_completed(s);
 	session_log(s, CONFIG_LOG_DEBUG, "tls=%s cipher=%s",
 	    tls_engine_version(s->tls), tls_engine_cipher(s->tls));
 	if (s->server->draining) {

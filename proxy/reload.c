@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "proxy/admin.h"
 #include "proxy/backend_pool.h"
 #include "proxy/contexts.h"
 #include "proxy/listener.h"
 #include "proxy/listener_reload.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/watch.h"
@@ -228,6 +230,7 @@ server_reload(struct server *srv, const char *reason)
 	if (r.config == NULL || r.errors == NULL) {
 		log_error("reload of %s failed: out of memory",
 		    srv->config->path);
+		metrics_reload(srv, false);
 		if (r.errors != NULL)
 			fclose(r.errors);
 		free(error_text);
@@ -240,6 +243,7 @@ server_reload(struct server *srv, const char *reason)
 
 	if (r.error_count > 0) {
 		log_failure(srv, error_text, r.error_count);
+		metrics_reload(srv, false);
 		discard_listeners(&r, srv->listener_count);
 		tls_ticket_keys_free(r.ticket_keys);
 		if (r.tls != NULL)
@@ -253,6 +257,8 @@ server_reload(struct server *srv, const char *reason)
 
 	switch_to(srv, &r);
 	watch_files_start(srv);
+	metrics_reload(srv, true);
+	admin_config_reloaded(srv);
 	log_info("reloaded %s: new sessions use the new certificate, key and "
 	    "policy; %zu open session%s %s previous TLS context",
 	    srv->config->path, srv->session_count,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/admin.h"
 #include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
@@ -32,6 +33,7 @@ server_finish(struct server *srv)
 	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
 		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
 	watch_files_stop(srv);
+	admin_close(srv->admin);
 	backend_pool_free(srv->backends);
 	srv->backends = NULL;
 }

@@ -12,10 +12,12 @@
 #include "config/config.h"
 #include "proxy/admission.h"
 
+struct admin;
 struct auth_throttle;
 struct backend_pool;
 struct client_limits;
 struct listener;
+struct metrics;
 struct session;
 struct tls_context;
 
@@ -55,6 +57,10 @@ struct server {
 	uv_signal_t sigint;
 	uv_signal_t sighup;		/* reload (proxy/reload.c) */
 	struct file_watch *file_watch;	/* watch_files = yes (proxy/watch.c) */
+
+	struct metrics *metrics;	/* counters for /metrics, kept across
+					 * reloads (proxy/metrics.c) */
+	struct admin *admin;		/* the [admin] listener, or NULL */
 };
 
 /*

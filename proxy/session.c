@@ -16,6 +16,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
+#include "proxy/metrics.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
 #include "smtp/follower.h"
@@ -202,6 +203,8 @@ session_accept(struct listener *listener, int fd)
 		srv->sessions->prev = s;
 	srv->sessions = s;
 	srv->session_count++;
+	/* Counted before a failure can close it, because every close is. */
+	metrics_session_opened(s);
 
 	rc = uv_tcp_open(&s->client, fd);
 	if (rc != 0)
@@ -816,6 +819,7 @@ session_close(struct session *s, const char *reason, const char *detail)
 	if (s->state == SESSION_CLOSING)
 		return;
 	write_summary(s, reason, detail);
+	metrics_session_closed(s, reason);
 	admission_release(s);
 	session_set_state(s, SESSION_CLOSING);
 	session_update_reading(s);

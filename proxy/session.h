@@ -86,6 +86,8 @@ struct session {
 	unsigned open_handles;
 	char backend_name[128];		/* the address text, "" before one
 					 * was picked */
+	uint64_t backend_connect_started_ns;	/* uv_hrtime() at the
+						 * connect, for the metrics */
 
 	struct smtp_dialogue *dialogue;		/* SESSION_PRETLS only */
 	struct tls_engine *tls;

@@ -32,6 +32,7 @@ struct certificate {
 	char sans[256];			/* DNS names joined by ", " */
 	bool has_expiry;
 	long long seconds_left;		/* at load; negative: expired */
+	long long not_after;		/* unix seconds, when has_expiry */
 	long days_left;			/* whole days of seconds_left */
 
 	/* Kept for checking OCSP responses on reload; issuer_x509 is NULL
@@ -179,7 +180,8 @@ describe(struct certificate *c, WOLFSSL_X509 *leaf, time_t now)
 	c->has_expiry = not_after != NULL &&
 	    wolfSSL_ASN1_TIME_to_tm(not_after, &tm) == WOLFSSL_SUCCESS;
 	if (c->has_expiry) {
-		c->seconds_left = (long long)(timegm(&tm) - now);
+		c->not_after = (long long)timegm(&tm);
+		c->seconds_left = c->not_after - (long long)now;
 		c->days_left = (long)(c->seconds_left / DAY_SECONDS);
 	}
 }
@@ -698,6 +700,27 @@ tls_certificates_free(struct tls_certificates *all)
 		free_set(&all->named[i]);
 	free(all->named);
 	free(all);
+}
+
+bool
+tls_certificates_info(const struct tls_certificates *all, size_t index,
+    struct tls_certificate_info *info)
+{
+	const struct certificate_set *set = &all->fallback;
+	const struct certificate *c;
+
+	for (size_t i = 0; index >= set->count; i++) {
+		index -= set->count;
+		if (i >= all->named_count)
+			return false;
+		set = &all->named[i];
+	}
+	c = &set->items[index];
+	info->path = c->path;
+	info->subject = c->subject;
+	info->has_expiry = c->has_expiry;
+	info->not_after = c->not_after;
+	return true;
 }
 
 static void

@@ -12,9 +12,12 @@
 #ifndef TLS_CERTIFICATE_H
 #define TLS_CERTIFICATE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config/config.h"
+#include "tls/context.h"
 #include "tls/internal.h"
 
 struct tls_certificates;
@@ -45,6 +48,11 @@ void tls_certificates_free(struct tls_certificates *certificates);
  */
 void tls_certificates_prepare(struct tls_certificates *certificates,
     WOLFSSL *ssl, const struct tls_client_hello *hello);
+
+/* Fills info for the certificate at index, counting the [tls] ones first
+ * and then each [sni NAME] section's.  Returns false past the last one. */
+bool tls_certificates_info(const struct tls_certificates *certificates,
+    size_t index, struct tls_certificate_info *info);
 
 /* Writes one comment block per certificate: key type and size, subject,
  * SANs, issuer, days to expiry and OCSP stapling. */

@@ -455,3 +455,10 @@ tls_context_is_weakened(const struct tls_context *tc)
 {
 	return tc->profile == CONFIG_PROFILE_LEGACY;
 }
+
+bool
+tls_context_certificate(const struct tls_context *tc, size_t index,
+    struct tls_certificate_info *info)
+{
+	return tls_certificates_info(tc->certificates, index, info);
+}

@@ -11,6 +11,7 @@
 #define TLS_CONTEXT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config/config.h"
@@ -53,6 +54,20 @@ void tls_context_free(struct tls_context *ctx);
  */
 void tls_context_print(struct tls_context *ctx, const char *listener,
     const struct config_policy *policy, FILE *out);
+
+/* One loaded certificate, for the metrics and the readiness check.  The
+ * strings belong to the context. */
+struct tls_certificate_info {
+	const char *path;		/* the certificate line's file */
+	const char *subject;		/* the leaf's subject, one line */
+	bool has_expiry;		/* notAfter could be read */
+	long long not_after;		/* the leaf's notAfter, unix seconds */
+};
+
+/* Fills info for the certificate at index (0, 1, ...) of ctx.  Returns
+ * false past the last one. */
+bool tls_context_certificate(const struct tls_context *ctx, size_t index,
+    struct tls_certificate_info *info);
 
 /* Returns whether ctx allows what profile legacy adds (TLS 1.0 and 1.1,
  * AES-CBC suites), for the warning at every start. */

@@ -87,6 +87,8 @@ class SubtlsConfig:
     connection_rate_per_client: Optional[str] = None
     max_handshakes_in_progress: Optional[str] = None
     max_errors: Optional[str] = None
+    # The port of the [admin] listener on 127.0.0.1; None leaves [admin] out.
+    admin_port: Optional[int] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -121,6 +123,8 @@ class SubtlsConfig:
         more_addresses = "".join(f"address = {address}\n"
                                  for address in self.more_backend_addresses)
         listener_options = optional_lines(("require_auth", self.require_auth))
+        admin = (f"\n[admin]\nlisten = 127.0.0.1:{self.admin_port}\n"
+                 if self.admin_port is not None else "")
         return f"""\
 [global]
 {privileges}hostname = {self.hostname}
@@ -147,7 +151,7 @@ listen = {self.listen_host}:{self.implicit_port}
 [listener {STARTTLS_LISTENER}]
 mode = starttls
 listen = {self.listen_host}:{self.starttls_port}
-{listener_options}"""
+{listener_options}{admin}"""
 
 
 def optional_lines(*settings) -> str:
@@ -195,6 +199,8 @@ class SubtlsProcess:
 
     def _wait_listening(self, timeout: float) -> None:
         ports = {self.implicit_port, self.starttls_port}
+        if self.config.admin_port is not None:
+            ports.add(self.config.admin_port)
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:

@@ -45,7 +45,7 @@ static const struct error_case cases[] = {
 	  "hostname = mail.example.com\n"
 	  VALID_REST,
 	  "@FILE@:1: unknown section \"globals\" (allowed: [global], [tls], "
-	  "[backend], [listener NAME], [sni NAME])\n" },
+	  "[backend], [listener NAME], [sni NAME], [admin])\n" },
 
 	{ "duplicate key",
 	  CONFIG_TEST_TLS

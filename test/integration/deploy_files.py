@@ -19,10 +19,6 @@ from subtls_process import REPOSITORY
 DOCKER = REPOSITORY / "docker"
 KUBERNETES = DOCKER / "kubernetes"
 
-# Lines of the shipped configs that start with this prefix are the [admin]
-# section, which takes effect once the prefix is removed.
-ADMIN_PREFIX = ";admin; "
-
 
 def yaml_documents(path: Path) -> list:
     """Return every document of the YAML file at path, empty ones left out."""
@@ -39,17 +35,14 @@ def kubernetes_objects() -> dict:
     return objects
 
 
-def ini_values(text: str, with_admin: bool = True) -> dict:
+def ini_values(text: str) -> dict:
     """Return {section: {key: [values]}} of INI text, as subtls reads the keys.
 
-    Comment lines are skipped.  With with_admin, the lines that start with
-    ADMIN_PREFIX count as written without it.
+    Comment lines are skipped.
     """
     sections = {}
     section = ""
     for line in text.splitlines():
-        if with_admin and line.startswith(ADMIN_PREFIX):
-            line = line[len(ADMIN_PREFIX):]
         stripped = line.strip()
         if not stripped or stripped[0] in ";#":
             continue

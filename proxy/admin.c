@@ -173,8 +173,9 @@ set_text(struct admin_connection *c, const char *text)
 
 /*
  * Writes why srv is not ready into reason and returns false, or returns
- * true.  Checked in this order: draining, every backend address down, a
- * listener without a TLS context, an expired certificate.
+ * true.  Checked in this order: draining, every backend address down, no
+ * backend address confirmed by a check, a listener without a TLS context,
+ * an expired certificate.
  */
 static bool
 check_ready(const struct server *srv, char *reason, size_t cap)
@@ -187,11 +188,18 @@ check_ready(const struct server *srv, char *reason, size_t cap)
 		    "sessions are finishing\n");
 		return false;
 	}
-	/* NOTE: an address counts as up until a connect to it fails, so a
-	 * backend that died before any session tried it still reads as up. */
-	if (srv->backends == NULL || backend_pool_pick(srv->backends) == NULL) {
+	/* Each request starts a check of the backend and reads the result of
+	 * the previous one, so the answer lags the backend by one probe
+	 * interval (kubelet's periodSeconds, for example). */
+	backend_pool_check(srv->backends);
+	if (backend_pool_pick(srv->backends) == NULL) {
 		snprintf(reason, cap, "not ready: every backend address is "
 		    "marked down\n");
+		return false;
+	}
+	if (!backend_pool_ready(srv->backends)) {
+		snprintf(reason, cap, "not ready: no backend address has "
+		    "answered a check yet\n");
 		return false;
 	}
 	for (size_t i = 0; i < srv->listener_count; i++) {
@@ -430,6 +438,9 @@ admin_open(struct server *srv)
 	}
 	log_info("admin listening address=%s paths=/metrics,/healthz,/readyz",
 	    address->text);
+
+	/* The first /readyz then finds a result. */
+	backend_pool_check(srv->backends);
 	return 0;
 }
 

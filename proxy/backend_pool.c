@@ -22,6 +22,8 @@ struct backend_entry {
 	struct config_backend_address address;	/* own copies */
 
 	bool down;
+	bool confirmed;			/* a probe reached its greeting since the
+					 * address was last marked down */
 	uint64_t down_since_ms;
 	bool probing;			/* the probe handle is open */
 	uv_timer_t timer;		/* next probe, or the probe's deadline */
@@ -46,9 +48,11 @@ struct backend_pool {
 	enum config_identity identity;
 	uint64_t connect_timeout_ms;
 	uint64_t retry_interval_ms;
+	uint64_t last_check_ms;		/* of backend_pool_check(); 0: never */
 };
 
 static void probe_start(uv_timer_t *timer);
+static void mark_down(struct backend_entry *e, const char *detail);
 
 static void
 on_entry_closed(uv_handle_t *handle)
@@ -134,7 +138,14 @@ probe_end(struct backend_entry *e, const char *failure)
 	if (e->pool == NULL)
 		return;
 	if (failure == NULL) {
-		entry_up(e);
+		if (e->down)
+			entry_up(e);
+		e->confirmed = true;
+		return;
+	}
+	if (!e->down) {
+		/* A check of an address that was up. */
+		mark_down(e, failure);
 		return;
 	}
 	log_message(CONFIG_LOG_DEBUG, "subtls", "backend=%s probe failed: %s",
@@ -358,17 +369,56 @@ backend_pool_address(const struct backend_pool *pool, size_t index, bool *up)
 	return &pool->entries[index]->address;
 }
 
+/* Marks e down and plans its first probe; e's timer must be idle. */
+static void
+mark_down(struct backend_entry *e, const char *detail)
+{
+	struct backend_pool *pool = e->pool;
+
+	e->down = true;
+	e->confirmed = false;
+	e->down_since_ms = uv_now(pool->loop);
+	log_warning("backend=%s marked down for at least %llu s: %s",
+	    e->address.text,
+	    (unsigned long long)(pool->retry_interval_ms / 1000), detail);
+	uv_timer_start(&e->timer, probe_start, pool->retry_interval_ms, 0);
+}
+
 void
 backend_pool_failed(struct backend_pool *pool, const char *name,
     const char *detail)
 {
 	struct backend_entry *e = find_entry(pool, name);
 
-	if (e == NULL || e->down)
+	/* While a check probes an up address, its timer is the probe's
+	 * deadline: the probe's own end marks the address down if it fails
+	 * too. */
+	if (e == NULL || e->down || e->probing)
 		return;
-	e->down = true;
-	e->down_since_ms = uv_now(pool->loop);
-	log_warning("backend=%s marked down for at least %llu s: %s", name,
-	    (unsigned long long)(pool->retry_interval_ms / 1000), detail);
-	uv_timer_start(&e->timer, probe_start, pool->retry_interval_ms, 0);
+	mark_down(e, detail);
+}
+
+void
+backend_pool_check(struct backend_pool *pool)
+{
+	uint64_t now = uv_now(pool->loop);
+
+	if (pool->last_check_ms != 0 && now - pool->last_check_ms < 1000)
+		return;
+	pool->last_check_ms = now;
+	for (size_t i = 0; i < pool->count; i++) {
+		struct backend_entry *e = pool->entries[i];
+
+		if (!e->down && !e->probing)
+			probe_start(&e->timer);
+	}
+}
+
+bool
+backend_pool_ready(const struct backend_pool *pool)
+{
+	for (size_t i = 0; i < pool->count; i++)
+		if (!pool->entries[i]->down && pool->entries[i]->confirmed)
+			return true;
+	return false;
 }

@@ -5,7 +5,9 @@
  * "address" lines.  An address that fails before its greeting (refused,
  * timed out, closed, not an SMTP greeting, 421) is marked down and skipped.
  * While it is down a probe connects every retry_interval, waits for the 220
- * greeting, sends QUIT, and marks it up again on success.
+ * greeting, sends QUIT, and marks it up again on success.  The admin
+ * listener's /readyz also probes the addresses that are up, through
+ * backend_pool_check().
  */
 #ifndef PROXY_BACKEND_POOL_H
 #define PROXY_BACKEND_POOL_H
@@ -55,5 +57,21 @@ const struct config_backend_address *backend_pool_address(
  */
 void backend_pool_failed(struct backend_pool *pool, const char *name,
     const char *detail);
+
+/*
+ * Starts a probe of every address that is up and not probed already, at
+ * most once a second.  A probe that fails marks its address down, so that
+ * a backend lost while no session used it shows in backend_pool_ready()
+ * without a client's session failing first.  The results arrive later:
+ * the caller reads them with backend_pool_ready() on its next call.
+ */
+void backend_pool_check(struct backend_pool *pool);
+
+/*
+ * Returns whether some address is up and a probe reached its greeting
+ * since it was last marked down.  Before the first backend_pool_check()
+ * completes, no address is confirmed and this returns false.
+ */
+bool backend_pool_ready(const struct backend_pool *pool);
 
 #endif

@@ -8,6 +8,7 @@ sessions close, a new client from another address delivers through Postfix.
 """
 
 import os
+import time
 
 from limit_checks import deliver_from, limit_lines
 from session_log import wait_for_log_text
@@ -20,6 +21,14 @@ MAX_IDLE = 2 * FILE_LIMIT
 
 def open_descriptors(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def wait_for_descriptors_below(pid: int, count: int, seconds: float = 10.0) -> int:
+    """Return the open descriptor count once it is below count, or after seconds."""
+    deadline = time.monotonic() + seconds
+    while open_descriptors(pid) >= count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return open_descriptors(pid)
 
 
 def greeted(client: LineClient) -> bool:
@@ -65,6 +74,10 @@ def test_descriptor_exhaustion_sheds(start_subtls, postfix, certificate):
         for client in idle:
             client.close()
 
+    # subtls frees the descriptors as it reads the closes; a client that
+    # comes before that is shed, as it should be.
+    left = wait_for_descriptors_below(subtls.process.pid, FILE_LIMIT // 2)
+    assert left < FILE_LIMIT // 2, f"{left} descriptors still open after the clients closed"
     deliver_from(subtls, postfix, certificate, "starttls", OTHER_ADDRESS)
     deliver_from(subtls, postfix, certificate, "implicit", OTHER_ADDRESS)
     assert subtls.process.poll() is None, "subtls exited"

@@ -173,6 +173,27 @@ field_key_length(const char *word, size_t n)
 	return i;
 }
 
+/*
+ * Returns the length of the word at text: up to the next space, except that
+ * a field's quoted value (detail="closed before its greeting") runs to its
+ * closing quote.  Client text in a value never contains '"', because
+ * log_field() writes it as \x22.
+ */
+static size_t
+word_length(const char *text)
+{
+	size_t n = strcspn(text, " ");
+	size_t key_length = field_key_length(text, n);
+	const char *close;
+
+	if (key_length == 0 || text[key_length + 1] != '"')
+		return n;
+	close = strchr(text + key_length + 2, '"');
+	if (close == NULL)
+		return n;
+	return (size_t)(close - text) + 1;
+}
+
 /* Copies the words of message that are not fields into text, joined by
  * single spaces. */
 static void
@@ -183,7 +204,7 @@ collect_free_text(const char *message, char *text, size_t cap)
 
 	text[0] = '\0';
 	while (*word != '\0') {
-		size_t n = strcspn(word, " ");
+		size_t n = word_length(word);
 
 		if (n > 0 && field_key_length(word, n) == 0 &&
 		    len + n + 2 <= cap) {
@@ -204,7 +225,7 @@ put_fields(struct json_out *o, const char *message)
 	const char *word = message;
 
 	while (*word != '\0') {
-		size_t n = strcspn(word, " ");
+		size_t n = word_length(word);
 		size_t key_length = field_key_length(word, n);
 
 		if (key_length > 0) {
@@ -213,6 +234,11 @@ put_fields(struct json_out *o, const char *message)
 
 			if (value_length > 1 && value[value_length - 1] == ':')
 				value_length--;
+			if (value_length >= 2 && value[0] == '"' &&
+			    value[value_length - 1] == '"') {
+				value++;
+				value_length -= 2;
+			}
 			if (key_length == 1 && word[0] == 's')
 				put_member(o, "session", 7, value,
 				    value_length);

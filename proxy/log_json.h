@@ -20,9 +20,10 @@
  *
  * message is split at spaces.  A word "key=value" whose key is a lowercase
  * letter followed by lowercase letters, digits or '_' becomes the member
- * "key" with the string value "value"; the key "s" becomes "session", and
- * one trailing ':' of a value is dropped, because free text puts one there
- * ("backend=unix:/x: the socket does not exist").  Every other word goes
+ * "key" with the string value "value"; the key "s" becomes "session".  A
+ * quoted value (detail="drain timeout") may contain spaces and loses its
+ * quotes.  One trailing ':' of a value is dropped, because free text puts
+ * one there ("backend=unix:/x: the socket does not exist").  Every other word goes
  * into msg, joined by single spaces.  A key that is already a member keeps
  * its first value.  All values are strings, escaped as JSON requires;
  * bytes that are not valid UTF-8 are written as the text \xNN, as the

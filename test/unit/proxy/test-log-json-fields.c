@@ -54,6 +54,20 @@ test_process_line_free_text(void)
 }
 
 static void
+test_quoted_value_keeps_spaces(void)
+{
+	check_line("subtls/smtps",
+	    "s=1 client=192.0.2.1:1 close reason=shutdown detail=\"drain "
+	    "timeout\" client_cert=\"CN=a b\" empty=\"\" open=\"x y",
+	    "{\"time\":\"" TIME "\",\"level\":\"info\","
+	    "\"ident\":\"subtls/smtps\",\"listener\":\"smtps\","
+	    "\"msg\":\"close y\",\"session\":\"1\","
+	    "\"client\":\"192.0.2.1:1\",\"reason\":\"shutdown\","
+	    "\"detail\":\"drain timeout\",\"client_cert\":\"CN=a b\","
+	    "\"empty\":\"\",\"open\":\"\\\"x\"}");
+}
+
+static void
 test_repeated_key_keeps_first(void)
 {
 	check_line("subtls/smtps", "limit reached listener=other kind=x",
@@ -150,6 +164,7 @@ main(void)
 {
 	test_session_line_fields();
 	test_process_line_free_text();
+	test_quoted_value_keeps_spaces();
 	test_repeated_key_keeps_first();
 	test_words_that_are_not_fields();
 	test_quotes_and_backslashes_escaped();

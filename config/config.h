@@ -78,7 +78,7 @@ struct config_position {
 
 enum config_log_target { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG };
 
-/* How a log line is written: key=value text, or one JSON object. */
+/* Log line format: key=value text, or one JSON object per line. */
 enum config_log_format { CONFIG_LOG_TEXT, CONFIG_LOG_JSON };
 
 /* What the pre-TLS dialogue does with a command line that ends in a bare

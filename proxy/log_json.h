@@ -18,9 +18,9 @@
  * listener (the part of ident after '/', when there is one), msg, then one
  * member per key=value word of message, in the order of the message.
  *
- * message is split at spaces.  A word "key=value" whose key is a lowercase
- * letter followed by lowercase letters, digits or '_' becomes the member
- * "key" with the string value "value"; the key "s" becomes "session".  A
+ * message is split at spaces.  A word "key=value" becomes the member "key"
+ * with the string value "value" when the key is a lowercase letter followed
+ * by lowercase letters, digits or '_'.  The key "s" becomes "session".  A
  * quoted value (detail="drain timeout") may contain spaces and loses its
  * quotes.  One trailing ':' of a value is dropped, because free text puts
  * one there ("backend=unix:/x: the socket does not exist").  Every other word goes

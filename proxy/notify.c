@@ -1,7 +1,6 @@
 /*
- * sd_notify(3) over a connected unix datagram socket.  The message format
- * is newline-separated VAR=value assignments, as systemd's
- * sd_notify(3) manual page describes.
+ * sd_notify(3) over a connected unix datagram socket.  Each datagram
+ * contains VAR=value assignments separated by newlines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,9 +62,11 @@ notify_send(const char *message)
 {
 	if (notify_fd < 0)
 		return;
+	/* The log names only the first assignment, because a line break
+	 * would split the log line. */
 	if (send(notify_fd, message, strlen(message), MSG_NOSIGNAL) < 0)
-		log_warning("cannot notify systemd (%s): %s", message,
-		    strerror(errno));
+		log_warning("cannot notify systemd (%.*s): %s",
+		    (int)strcspn(message, "\n"), message, strerror(errno));
 }
 
 void

@@ -2,10 +2,10 @@
  * Leaving root after binding (see privileges.h).
  *
  * Inside a chroot, subtls opens these files after start-up, each at the
- * same path inside the directory: /dev/urandom (wolfSSL reads it for every
- * new TLS session, so the check below makes a missing one an error), the
- * backend's unix socket, and on SIGHUP or a watch_files reload the config
- * file and the TLS files.
+ * same path inside the directory: /dev/urandom, the backend's unix socket,
+ * and on SIGHUP or a watch_files reload the config file and the TLS files.
+ * wolfSSL reads /dev/urandom for every new TLS session, so enter_chroot()
+ * makes a missing one an error.
  */
 #include <errno.h>
 #include <grp.h>

@@ -19,8 +19,8 @@ int privileges_check_start(const struct config_global *global);
  * group, then checks that neither the real nor the effective uid is 0
  * unless allow_root = yes.  The user and group are looked up, the time
  * zone is loaded and syslog is connected before the chroot, because none
- * of their files are inside it.  config_path is only checked: a warning
- * says when it is not readable inside the chroot, where SIGHUP reads it.
+ * of their files are inside it.  A warning is logged when config_path is
+ * not readable inside the chroot, because SIGHUP reads it there.
  * Returns 0, or -1 after logging the error.
  */
 int privileges_drop(const struct config_global *global,

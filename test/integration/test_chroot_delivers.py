@@ -1,7 +1,7 @@
 """subtls with chroot = DIR runs inside DIR and still delivers through Postfix.
 
 The backend is Postfix's TCP service, because its unix socket is outside
-the chroot.  DIR holds dev/urandom, which wolfSSL opens for each new TLS
+the chroot.  DIR contains dev/urandom, which wolfSSL opens for each new TLS
 session (strace showed one open per session); without it subtls refuses to
 start.  dev/null is there for the spare descriptor that subtls reopens
 after shedding a connection.

@@ -1,9 +1,9 @@
 """With log_format = json, every line subtls writes is one JSON object.
 
-A delivery with AUTH and a failed AUTH run through the private Postfix;
-then each line of the log must parse with Python's json module, and the
-members a user greps for (session, client, user, reason, queue_id) must hold
-the values of the text format.
+A delivery with AUTH and a failed AUTH run through the private Postfix.
+Each line of the log must then parse with Python's json module. The members
+a user greps for (session, client, user, reason, queue_id) must contain the
+values of the text format.
 """
 
 import json

@@ -1,7 +1,8 @@
 """subtls sends READY=1, RELOADING=1 and STOPPING=1 to $NOTIFY_SOCKET, as Type=notify expects.
 
-A Python datagram socket stands in for systemd, at a path and at an abstract
-name ("@..."), which is what systemd 252 passes.
+A Python datagram socket replaces systemd. It is bound at a path, as
+systemd 252 passes it, and at an abstract name ("@..."), which sd_notify(3)
+also allows.
 """
 
 import os

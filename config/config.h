@@ -322,6 +322,15 @@ struct config {
  */
 unsigned config_load(struct config *cfg, const char *path, FILE *errors);
 
+/*
+ * Makes later config_load() calls skip the checks that need files outside a
+ * chroot: the user and group lookups and the test that chroot is a
+ * directory.  For reloads inside the chroot.  They stay safe because a
+ * reload rejects any user, group or chroot other than the running ones
+ * (proxy/reload.c), and those were checked at start.
+ */
+void config_set_chrooted(bool chrooted);
+
 /* Frees everything cfg owns and zeroes it, so a second call is harmless. */
 void config_free(struct config *cfg);
 

@@ -85,6 +85,16 @@ set_hostname(struct config_loader *loader, const struct config_key *key,
 	replace_string(loader, field_of(loader, key), value);
 }
 
+/* Set by config_set_chrooted(): /etc/passwd, /etc/group and the chroot
+ * path are out of reach. */
+static bool chrooted;
+
+void
+config_set_chrooted(bool value)
+{
+	chrooted = value;
+}
+
 /* Looking the names up now turns a typo into an error at its line; the
  * proxy looks them up again when it drops privileges. */
 static void
@@ -94,7 +104,7 @@ set_user(struct config_loader *loader, const struct config_key *key,
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	errno = 0;
-	if (getpwnam(value) == NULL) {
+	if (!chrooted && getpwnam(value) == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH)
 			config_error(loader, current_line(loader),
 			    "cannot look up user %s: %s",
@@ -115,7 +125,7 @@ set_group(struct config_loader *loader, const struct config_key *key,
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	errno = 0;
-	if (getgrnam(value) == NULL) {
+	if (!chrooted && getgrnam(value) == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH)
 			config_error(loader, current_line(loader),
 			    "cannot look up group %s: %s",
@@ -141,6 +151,10 @@ set_chroot(struct config_loader *loader, const struct config_key *key,
 	config_quote(quoted, value);
 	if (value[0] != '/' || strcmp(value, "/") == 0) {
 		report_invalid(loader, key, value);
+		return;
+	}
+	if (chrooted) {
+		replace_string(loader, field_of(loader, key), value);
 		return;
 	}
 	if (stat(value, &st) != 0) {

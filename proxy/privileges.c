@@ -77,6 +77,7 @@ enter_chroot(const char *directory, const char *config_path)
 		return -1;
 	}
 	log_info("entered chroot %s", directory);
+	config_set_chrooted(true);
 	if (config_path[0] != '/' || access(config_path, R_OK) != 0)
 		log_warning("chroot %s: %s is not readable inside it at that "
 		    "path, so a reload (SIGHUP or watch_files) will fail; "

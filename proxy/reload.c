@@ -70,9 +70,9 @@ same_addresses(const struct config_listener *a, const struct config_listener *b)
 
 /*
  * The user and the chroot stay, because a process that dropped privileges
- * can neither switch users nor leave its chroot.  Listeners keep their names and modes, because open
- * sessions and the log idents refer to them.  Their addresses may change
- * (prepare_listeners).
+ * can neither switch users nor leave its chroot.  Listeners keep their
+ * names and modes, because open sessions and the log idents refer to them.
+ * Their addresses may change (prepare_listeners).
  */
 static void
 check_restart_settings(struct reload *r, const struct config *running)

@@ -8,10 +8,14 @@ after shedding a connection.
 """
 
 import os
+import pwd
+import shutil
 import stat
+from pathlib import Path
 
 import pytest
 
+from session_log import wait_for_log_text
 from smtp_clients import CLIENT_ADDRESS, first_received, swaks, unique_token
 from subtls_process import run_subtls
 
@@ -83,3 +87,50 @@ def test_check_rejects_missing_chroot(binary, tmp_path):
     assert result.returncode == 1
     assert (f"{config}:2: chroot \"{tmp_path}/missing\": cannot use: No such file or "
             f"directory") in result.stderr
+
+
+def copy_into_jail(jail: Path, path: Path, text: str = None) -> Path:
+    """Copy path to the same absolute path inside jail, readable by USER; return the copy."""
+    copy = jail / path.relative_to("/")
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    if text is None:
+        shutil.copyfile(path, copy)
+    else:
+        copy.write_text(text)
+    os.chown(copy, pwd.getpwnam(USER).pw_uid, -1)
+    for directory in [copy.parent, *copy.parent.parents]:
+        if directory == jail or jail in directory.parents:
+            directory.chmod(0o755)
+    return copy
+
+
+def test_reload_outside_chroot_fails(start_subtls, tmp_path):
+    jail = make_jail(tmp_path)
+    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+
+    subtls.reload()
+
+    wait_for_log_text(subtls, f"reload of {subtls.config_path} failed")
+    assert f"{subtls.config_path}" in wait_for_log_text(subtls, "reload: ")
+    assert subtls.process.poll() is None
+
+
+def test_reload_inside_chroot(start_subtls, certificate, tmp_path):
+    jail = make_jail(tmp_path)
+    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+    text = subtls.config_path.read_text()
+    copy_into_jail(jail, certificate.certificate)
+    copy_into_jail(jail, certificate.key)
+    copy_into_jail(jail, subtls.config_path, text)
+
+    subtls.reload()
+
+    assert f"reloaded {subtls.config_path}" in wait_for_log_text(subtls, "reloaded ")
+
+    copy_into_jail(jail, subtls.config_path,
+                   text.replace(f"chroot = {jail}\n", f"chroot = {tmp_path}\n"))
+    subtls.reload()
+
+    line = wait_for_log_text(subtls, "chroot changed")
+    assert "a new chroot needs a restart" in line
+    assert subtls.process.poll() is None

@@ -11,6 +11,7 @@ import os
 import pwd
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,32 @@ from smtp_clients import CLIENT_ADDRESS, first_received, swaks, unique_token
 from subtls_process import run_subtls
 
 USER = "nobody"
+
+
+# LeakSanitizer reads /proc/PID/task when the process exits, so a sanitizer
+# build gets /proc in the jail, bind-mounted in a private mount namespace.
+# Run as `sh -c PROC_SCRIPT sh JAIL COMMAND...`.
+PROC_SCRIPT = """\
+mount --bind /proc "$1/proc" || exit 1
+shift
+exec "$@"
+"""
+
+
+def is_sanitizer_build(binary) -> bool:
+    result = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, timeout=30)
+    return "libasan" in result.stdout
+
+
+def proc_prefix(binary, jail: Path, new_namespace: bool = True) -> tuple:
+    """Return the command prefix that mounts /proc in jail for a sanitizer build, else ()."""
+    if not is_sanitizer_build(binary):
+        return ()
+    (jail / "proc").mkdir()
+    prefix = ("sh", "-c", PROC_SCRIPT, "sh", str(jail))
+    if new_namespace:
+        prefix = ("unshare", "--mount", "--propagation", "private", *prefix)
+    return prefix
 
 
 def make_jail(tmp_path, with_urandom: bool = True):
@@ -32,9 +59,22 @@ def make_jail(tmp_path, with_urandom: bool = True):
     return jail
 
 
-def test_chroot_delivers(start_subtls, postfix, tmp_path):
-    jail = make_jail(tmp_path)
-    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+@pytest.fixture
+def start_in_jail(start_subtls, binary, tmp_path):
+    """Return start(with_urandom=True) that starts subtls as USER in a new jail.
+
+    start() returns (subtls, jail).  The backend is Postfix's TCP service.
+    """
+    def start(with_urandom: bool = True) -> tuple:
+        jail = make_jail(tmp_path, with_urandom)
+        subtls = start_subtls("tcp", chroot=str(jail), user=USER,
+                              command_prefix=proc_prefix(binary, jail))
+        return subtls, jail
+    return start
+
+
+def test_chroot_delivers(start_in_jail, postfix):
+    subtls, jail = start_in_jail()
     token = unique_token("swaks-465-chroot")
 
     result = swaks(subtls.implicit_port, True, "PLAIN", postfix.user, postfix.password,
@@ -46,9 +86,8 @@ def test_chroot_delivers(start_subtls, postfix, tmp_path):
     assert f"entered chroot {jail}" in subtls.log_text()
 
 
-def test_chroot_starttls_delivers(start_subtls, postfix, tmp_path):
-    jail = make_jail(tmp_path)
-    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+def test_chroot_starttls_delivers(start_in_jail, postfix):
+    subtls, _ = start_in_jail()
     token = unique_token("swaks-587-chroot")
 
     result = swaks(subtls.starttls_port, False, "PLAIN", postfix.user, postfix.password,
@@ -58,11 +97,11 @@ def test_chroot_starttls_delivers(start_subtls, postfix, tmp_path):
     assert f"[{CLIENT_ADDRESS}]" in first_received(postfix.wait_for_message(token))
 
 
-def test_chroot_without_urandom_refused(start_subtls, tmp_path):
-    jail = make_jail(tmp_path, with_urandom=False)
+def test_chroot_without_urandom_refused(start_in_jail, tmp_path):
+    jail = tmp_path / "jail"
 
     with pytest.raises(RuntimeError) as failure:
-        start_subtls("tcp", chroot=str(jail), user=USER)
+        start_in_jail(with_urandom=False)
 
     message = str(failure.value)
     assert "exited with status 1" in message
@@ -70,9 +109,8 @@ def test_chroot_without_urandom_refused(start_subtls, tmp_path):
     assert f"mknod -m 666 {jail}/dev/urandom c 1 9" in message
 
 
-def test_chroot_warns_config_outside(start_subtls, tmp_path):
-    jail = make_jail(tmp_path)
-    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+def test_chroot_warns_config_outside(start_in_jail):
+    subtls, _ = start_in_jail()
 
     assert (f"{subtls.config_path} is not readable inside it at that path, so a reload "
             f"(SIGHUP or watch_files) will fail") in subtls.log_text()
@@ -104,9 +142,8 @@ def copy_into_jail(jail: Path, path: Path, text: str = None) -> Path:
     return copy
 
 
-def test_reload_outside_chroot_fails(start_subtls, tmp_path):
-    jail = make_jail(tmp_path)
-    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+def test_reload_outside_chroot_fails(start_in_jail):
+    subtls, _ = start_in_jail()
 
     subtls.reload()
 
@@ -115,9 +152,8 @@ def test_reload_outside_chroot_fails(start_subtls, tmp_path):
     assert subtls.process.poll() is None
 
 
-def test_reload_inside_chroot(start_subtls, certificate, tmp_path):
-    jail = make_jail(tmp_path)
-    subtls = start_subtls("tcp", chroot=str(jail), user=USER)
+def test_reload_inside_chroot(start_in_jail, certificate, tmp_path):
+    subtls, jail = start_in_jail()
     text = subtls.config_path.read_text()
     copy_into_jail(jail, certificate.certificate)
     copy_into_jail(jail, certificate.key)

@@ -8,20 +8,21 @@ The /dev/log of the test comes from test_syslog_idents_per_listener.
 import json
 import os
 import re
-import stat
 
 from smtp_clients import LineClient, implicit_tls_client
 from subtls_process import IMPLICIT_LISTENER, STARTTLS_LISTENER
+from test_chroot_delivers import make_jail, proc_prefix
 from test_syslog_idents_per_listener import (MAIL_INFO, MOUNT_DEV_SCRIPT, dev_log,  # noqa: F401
                                              matching, receive_until, session_line_pattern)
 
 USER = "nobody"
 
 
-def start_in_private_dev(start_subtls, directory, **settings):
+def start_in_private_dev(start_subtls, directory, jail_prefix: tuple = (), **settings):
+    """Start subtls with directory as its /dev; jail_prefix runs after the /dev mount."""
     return start_subtls("tcp", log="syslog", command_prefix=(
         "unshare", "--mount", "--propagation", "private",
-        "sh", "-c", MOUNT_DEV_SCRIPT, "sh", str(directory)), **settings)
+        "sh", "-c", MOUNT_DEV_SCRIPT, "sh", str(directory), *jail_prefix), **settings)
 
 
 def test_syslog_carries_json(start_subtls, certificate, dev_log):  # noqa: F811
@@ -47,14 +48,12 @@ def test_syslog_carries_json(start_subtls, certificate, dev_log):  # noqa: F811
     assert entry["session"]
 
 
-def test_syslog_works_in_chroot(start_subtls, tmp_path, dev_log):  # noqa: F811
+def test_syslog_works_in_chroot(start_subtls, binary, tmp_path, dev_log):  # noqa: F811
     directory, receiver = dev_log
-    jail = tmp_path / "jail"
-    (jail / "dev").mkdir(parents=True)
-    jail.chmod(0o755)
-    os.mknod(jail / "dev" / "urandom", stat.S_IFCHR | 0o666, os.makedev(1, 9))
-    os.mknod(jail / "dev" / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    subtls = start_in_private_dev(start_subtls, directory, chroot=str(jail), user=USER)
+    jail = make_jail(tmp_path)
+    subtls = start_in_private_dev(start_subtls, directory,
+                                  proc_prefix(binary, jail, new_namespace=False),
+                                  chroot=str(jail), user=USER)
     pid = subtls.process.pid
     root = os.readlink(f"/proc/{pid}/root")
 

@@ -29,6 +29,7 @@ config_set_defaults(struct config *cfg)
 	cfg->global.drain_timeout_ms = 60 * 1000;
 	cfg->global.log = CONFIG_LOG_STDERR;
 	cfg->global.log_level = CONFIG_LOG_INFO;
+	cfg->global.log_format = CONFIG_LOG_TEXT;
 	cfg->global.auth_failures = 5;
 	cfg->global.auth_failure_window_ms = 10 * 60 * 1000;
 	cfg->global.auth_ban_time_ms = 60 * 60 * 1000;

@@ -631,6 +631,7 @@ config_free(struct config *cfg)
 	free(cfg->global.hostname);
 	free(cfg->global.user);
 	free(cfg->global.group);
+	free(cfg->global.chroot);
 	free_certificates(&cfg->tls.certificates);
 	free(cfg->tls.client_ca);
 	for (size_t i = 0; i < cfg->tls.sni_count; i++) {

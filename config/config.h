@@ -26,6 +26,7 @@
  *   durations     "30s", "5m", "1h" or "30" (seconds), 1 s to 24 h
  *   hostname      letters, digits, '-' and '.' in labels of 1 to 63
  *   user, group   existing names (looked up now); group only with user
+ *   chroot        an absolute path of an existing directory (checked now)
  *   certificate, key, ocsp_response, client_ca, ticket_key_file  paths of
  *                 readable regular files, opened now, as the user that
  *                 starts subtls (on reload: as the user it runs as);
@@ -80,6 +81,9 @@ struct config_position {
 
 enum config_log_target { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG };
 
+/* Log line format: key=value text, or one JSON object per line. */
+enum config_log_format { CONFIG_LOG_TEXT, CONFIG_LOG_JSON };
+
 /* What the pre-TLS dialogue does with a command line that ends in a bare
  * LF. */
 enum config_bare_lf {
@@ -98,6 +102,9 @@ struct config_global {
 	char *hostname;			/* default: gethostname() */
 	char *user;			/* NULL: keep the starting user */
 	char *group;			/* NULL: the user's primary group */
+	char *chroot;			/* absolute directory; NULL: none */
+	bool allow_root;		/* default no: uid 0 after start-up
+					 * is an error */
 	uint64_t handshake_timeout_ms;	/* default 30 s */
 	uint64_t command_timeout_ms;	/* default 5 min */
 	uint64_t idle_timeout_ms;	/* default 10 min */
@@ -106,6 +113,7 @@ struct config_global {
 	uint64_t drain_timeout_ms;	/* default 60 s */
 	enum config_log_target log;	/* default stderr */
 	enum config_log_level log_level; /* default info */
+	enum config_log_format log_format; /* default text */
 	unsigned auth_failures;		/* default 5; 0: no throttling */
 	uint64_t auth_failure_window_ms; /* default 10 min */
 	uint64_t auth_ban_time_ms;	/* default 1 h */
@@ -324,6 +332,15 @@ struct config {
  * only when the count is 0.
  */
 unsigned config_load(struct config *cfg, const char *path, FILE *errors);
+
+/*
+ * Makes later config_load() calls skip the checks that need files outside a
+ * chroot: the user and group lookups and the test that chroot is a
+ * directory.  For reloads inside the chroot.  They stay safe because a
+ * reload rejects any user, group or chroot other than the running ones
+ * (proxy/reload.c), and those were checked at start.
+ */
+void config_set_chrooted(bool chrooted);
 
 /* Frees everything cfg owns and zeroes it, so a second call is harmless. */
 void config_free(struct config *cfg);

@@ -85,6 +85,16 @@ set_hostname(struct config_loader *loader, const struct config_key *key,
 	replace_string(loader, field_of(loader, key), value);
 }
 
+/* Set by config_set_chrooted(): /etc/passwd, /etc/group and the chroot
+ * path are out of reach. */
+static bool chrooted;
+
+void
+config_set_chrooted(bool value)
+{
+	chrooted = value;
+}
+
 /* Looking the names up now turns a typo into an error at its line; the
  * proxy looks them up again when it drops privileges. */
 static void
@@ -94,7 +104,7 @@ set_user(struct config_loader *loader, const struct config_key *key,
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	errno = 0;
-	if (getpwnam(value) == NULL) {
+	if (!chrooted && getpwnam(value) == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH)
 			config_error(loader, current_line(loader),
 			    "cannot look up user %s: %s",
@@ -115,7 +125,7 @@ set_group(struct config_loader *loader, const struct config_key *key,
 	char quoted[CONFIG_QUOTE_SIZE];
 
 	errno = 0;
-	if (getgrnam(value) == NULL) {
+	if (!chrooted && getgrnam(value) == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH)
 			config_error(loader, current_line(loader),
 			    "cannot look up group %s: %s",
@@ -124,6 +134,39 @@ set_group(struct config_loader *loader, const struct config_key *key,
 			config_error(loader, current_line(loader),
 			    "group %s not found (allowed: %s)",
 			    config_quote(quoted, value), key->allowed);
+		return;
+	}
+	replace_string(loader, field_of(loader, key), value);
+}
+
+/* The directory must exist now, so that subtls -t finds a typo; main()
+ * enters it after binding the listeners. */
+static void
+set_chroot(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+	struct stat st;
+
+	config_quote(quoted, value);
+	if (value[0] != '/' || strcmp(value, "/") == 0) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	if (chrooted) {
+		replace_string(loader, field_of(loader, key), value);
+		return;
+	}
+	if (stat(value, &st) != 0) {
+		config_error(loader, current_line(loader),
+		    "chroot %s: cannot use: %s (allowed: %s)", quoted,
+		    strerror(errno), key->allowed);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		config_error(loader, current_line(loader),
+		    "chroot %s: not a directory (allowed: %s)", quoted,
+		    key->allowed);
 		return;
 	}
 	replace_string(loader, field_of(loader, key), value);
@@ -764,6 +807,12 @@ static const struct config_choice log_targets[] = {
 	{ NULL, 0 },
 };
 
+static const struct config_choice log_formats[] = {
+	{ "text", CONFIG_LOG_TEXT },
+	{ "json", CONFIG_LOG_JSON },
+	{ NULL, 0 },
+};
+
 static const struct config_choice log_levels[] = {
 	{ "error", CONFIG_LOG_ERROR },
 	{ "warning", CONFIG_LOG_WARNING },
@@ -847,6 +896,12 @@ const struct config_key config_keys[] = {
 	  set_user, GLOBAL(user), CONFIG_NO_POSITION, NULL, NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "group", false, "an existing group name",
 	  set_group, GLOBAL(group), CONFIG_NO_POSITION, NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "chroot", false,
+	  "the absolute path of an existing directory other than /",
+	  set_chroot, GLOBAL(chroot), CONFIG_NO_POSITION, NULL, NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "allow_root", false, "yes, no",
+	  set_yes_no, GLOBAL(allow_root), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
 	{ CONFIG_SECTION_GLOBAL, "handshake_timeout", false, DURATION,
 	  set_duration, GLOBAL(handshake_timeout_ms), CONFIG_NO_POSITION,
 	  NULL, NULL, false },
@@ -871,6 +926,9 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_GLOBAL, "log_level", false,
 	  "error, warning, info, debug",
 	  set_choice, GLOBAL(log_level), CONFIG_NO_POSITION, log_levels,
+	  NULL, false },
+	{ CONFIG_SECTION_GLOBAL, "log_format", false, "text, json",
+	  set_choice, GLOBAL(log_format), CONFIG_NO_POSITION, log_formats,
 	  NULL, false },
 	{ CONFIG_SECTION_GLOBAL, "auth_failures", false,
 	  "a whole number from 0 to 100; 0 turns the throttling off",

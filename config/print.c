@@ -188,6 +188,8 @@ config_print(const struct config *cfg, FILE *out)
 	print_string(out, "hostname", global->hostname);
 	print_string(out, "user", global->user);
 	print_string(out, "group", global->group);
+	print_string(out, "chroot", global->chroot);
+	fprintf(out, "allow_root = %s\n", global->allow_root ? "yes" : "no");
 	print_duration(out, "handshake_timeout", global->handshake_timeout_ms);
 	print_duration(out, "command_timeout", global->command_timeout_ms);
 	print_duration(out, "idle_timeout", global->idle_timeout_ms);
@@ -198,6 +200,8 @@ config_print(const struct config *cfg, FILE *out)
 	print_duration(out, "drain_timeout", global->drain_timeout_ms);
 	fprintf(out, "log = %s\n", log_target_name(global->log));
 	fprintf(out, "log_level = %s\n", log_level_name(global->log_level));
+	fprintf(out, "log_format = %s\n",
+	    global->log_format == CONFIG_LOG_JSON ? "json" : "text");
 	fprintf(out, "auth_failures = %u\n", global->auth_failures);
 	print_duration(out, "auth_failure_window",
 	    global->auth_failure_window_ms);

@@ -438,9 +438,6 @@ admin_open(struct server *srv)
 	}
 	log_info("admin listening address=%s paths=/metrics,/healthz,/readyz",
 	    address->text);
-
-	/* The first /readyz then finds a result. */
-	backend_pool_check(srv->backends);
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * Log lines: "<UTC time> <ident>[<pid>]: <level>: <message>" on stderr, or
  * the message alone through syslog (facility mail), whose priority carries
- * the level and whose header adds the ident and pid.
+ * the level and whose header adds the ident and pid.  With log_format =
+ * json, the JSON object of log_json.h replaces the whole stderr line, and
+ * the message in syslog.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,9 +14,11 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/log_json.h"
 
 static enum config_log_target log_target = CONFIG_LOG_STDERR;
 static enum config_log_level log_level = CONFIG_LOG_INFO;
+static enum config_log_format log_format = CONFIG_LOG_TEXT;
 static bool log_starting = true;
 
 /*
@@ -46,6 +50,21 @@ log_setup(enum config_log_target target, enum config_log_level level)
 }
 
 void
+log_set_format(enum config_log_format format)
+{
+	log_format = format;
+}
+
+void
+log_open_syslog(void)
+{
+	if (log_target != CONFIG_LOG_SYSLOG || syslog_ident[0] != '\0')
+		return;
+	snprintf(syslog_ident, sizeof(syslog_ident), "subtls");
+	openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
 log_startup_done(void)
 {
 	log_starting = false;
@@ -57,19 +76,37 @@ log_enabled(enum config_log_level level)
 	return level <= log_level;
 }
 
+/* Writes the current time as RFC 3339 UTC with milliseconds. */
 static void
-write_stderr(enum config_log_level level, const char *ident, const char *msg)
+format_time(char *out, size_t cap)
 {
 	struct timeval now;
 	struct tm tm;
-	char stamp[32];
+	char seconds[24];
 
 	gettimeofday(&now, NULL);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s\n", stamp,
-	    (long)(now.tv_usec / 1000), ident, (long)getpid(),
+	strftime(seconds, sizeof(seconds), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%03uZ", seconds,
+	    (unsigned)(now.tv_usec / 1000) % 1000);
+}
+
+static void
+write_stderr(enum config_log_level level, const char *ident, const char *msg)
+{
+	char stamp[48];
+
+	format_time(stamp, sizeof(stamp));
+	fprintf(stderr, "%s %s[%ld]: %s: %s\n", stamp, ident, (long)getpid(),
 	    level_names[level], msg);
+}
+
+/* The JSON object goes to stderr as it is: a collector reads one object
+ * per line. */
+static void
+write_stderr_json(const char *json)
+{
+	fprintf(stderr, "%s\n", json);
 }
 
 static void
@@ -81,6 +118,23 @@ write_syslog(enum config_log_level level, const char *ident, const char *msg)
 	}
 	/* The priority carries the level, so the text does not repeat it. */
 	syslog(syslog_priorities[level], "%s", msg);
+}
+
+static void
+log_json(enum config_log_level level, const char *ident, const char *msg)
+{
+	char stamp[48];
+	char json[LOG_JSON_LINE_MAX];
+
+	format_time(stamp, sizeof(stamp));
+	log_json_format(json, sizeof(json), stamp, level_names[level], ident,
+	    msg);
+	if (log_target == CONFIG_LOG_SYSLOG) {
+		write_syslog(level, ident, json);
+		if (log_starting || level == CONFIG_LOG_ERROR)
+			write_stderr_json(json);
+	} else
+		write_stderr_json(json);
 }
 
 void
@@ -95,6 +149,10 @@ log_message(enum config_log_level level, const char *ident, const char *fmt, ...
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
+	if (log_format == CONFIG_LOG_JSON) {
+		log_json(level, ident, msg);
+		return;
+	}
 	if (log_target == CONFIG_LOG_SYSLOG) {
 		write_syslog(level, ident, msg);
 		/* Errors also reach stderr: syslog may have no daemon. */

@@ -16,6 +16,15 @@
 /* Sets where lines go and the lowest level written.  Call before logging. */
 void log_setup(enum config_log_target target, enum config_log_level level);
 
+/* Sets the line format: key=value text or JSON (proxy/log_json.h). */
+void log_set_format(enum config_log_format format);
+
+/*
+ * Connects to syslog now (openlog with LOG_NDELAY) when logging there, so
+ * that the connection to /dev/log stays open after a chroot.
+ */
+void log_open_syslog(void);
+
 /*
  * Marks the end of startup.  Until then every line also goes to stderr when
  * logging to syslog, so that a start that fails is visible even on a machine

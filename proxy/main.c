@@ -7,8 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,8 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/notify.h"
+#include "proxy/privileges.h"
 #include "proxy/reload.h"
 #include "proxy/auth_throttle.h"
 #include "proxy/client_limits.h"
@@ -60,45 +60,6 @@ print_versions(void)
 	printf("subtls %s\n", SUBTLS_VERSION);
 	tls_print_build_info(stdout);
 	printf("libuv %s\n", uv_version_string());
-}
-
-/* Switches to the configured user and group after the sockets are bound. */
-static int
-drop_privileges(const struct config_global *g)
-{
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
-
-	if (g->user == NULL)
-		return 0;
-	pw = getpwnam(g->user);
-	if (pw == NULL) {
-		log_error("user '%s' not found", g->user);
-		return -1;
-	}
-	gid = pw->pw_gid;
-	if (g->group != NULL) {
-		gr = getgrnam(g->group);
-		if (gr == NULL) {
-			log_error("group '%s' not found", g->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		log_error("cannot switch to user '%s': %s", g->user,
-		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		log_error("privileges were not dropped: setuid(0) still works");
-		return -1;
-	}
-	log_info("running as user %s (uid %u, gid %u)", g->user,
-	    (unsigned)pw->pw_uid, (unsigned)gid);
-	return 0;
 }
 
 /* Descriptors that are not sessions': listening sockets, the log, the
@@ -230,8 +191,10 @@ run(struct server *srv)
 	uv_signal_init(&srv->loop, &srv->sighup);
 	srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
 
-	if (listeners_open(srv) != 0 || admin_open(srv) != 0 ||
-	    drop_privileges(&srv->config->global) != 0) {
+	notify_open();
+	if (privileges_check_start(&srv->config->global) != 0 ||
+	    listeners_open(srv) != 0 || admin_open(srv) != 0 ||
+	    privileges_drop(&srv->config->global, srv->config->path) != 0) {
 		listeners_close(srv);
 		admin_close(srv->admin);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
@@ -257,8 +220,13 @@ run(struct server *srv)
 	raise_file_limit(&srv->config->global);
 	for (size_t i = 0; i < srv->config->backend.address_count; i++)
 		check_backend_socket(&srv->config->backend.addresses[i]);
+	/* The first /readyz then finds a result.  Probed here, after the
+	 * chroot and the switch of user, so that it sees what sessions see. */
+	if (srv->admin != NULL)
+		backend_pool_check(srv->backends);
 	watch_files_start(srv);
 	log_startup_done();
+	notify_ready();
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
@@ -386,6 +354,7 @@ main(int argc, char **argv)
 		status = 0;
 	} else {
 		log_setup(cfg->global.log, cfg->global.log_level);
+		log_set_format(cfg->global.log_format);
 		log_load_messages(tls_messages);
 		free(tls_messages);
 		status = run(&srv);

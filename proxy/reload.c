@@ -16,6 +16,7 @@
 #include "proxy/listener_reload.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/notify.h"
 #include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/watch.h"
@@ -70,10 +71,10 @@ same_addresses(const struct config_listener *a, const struct config_listener *b)
 }
 
 /*
- * The user stays, because a process that dropped privileges cannot switch
- * users again.  Listeners keep their names and modes, because open
- * sessions and the log idents refer to them.  Their addresses may change
- * (prepare_listeners).
+ * The user and the chroot stay, because a process that dropped privileges
+ * can neither switch users nor leave its chroot.  Listeners keep their
+ * names and modes, because open sessions and the log idents refer to them.
+ * Their addresses may change (prepare_listeners).
  */
 static void
 check_restart_settings(struct reload *r, const struct config *running)
@@ -84,6 +85,9 @@ check_restart_settings(struct reload *r, const struct config *running)
 	    !same_text(running->global.group, next->global.group))
 		report(r, 0, "user or group changed (allowed: the running "
 		    "values; a new user or group needs a restart)");
+	if (!same_text(running->global.chroot, next->global.chroot))
+		report(r, 0, "chroot changed (allowed: the running value; a "
+		    "new chroot needs a restart)");
 
 	if (running->listener_count != next->listener_count) {
 		report(r, 0, "the number of listeners changed from %zu to %zu "
@@ -210,6 +214,7 @@ switch_to(struct server *srv, struct reload *r)
 	config_free(old_config);
 	free(old_config);
 	log_setup(srv->config->global.log, srv->config->global.log_level);
+	log_set_format(srv->config->global.log_format);
 }
 
 void
@@ -224,6 +229,7 @@ server_reload(struct server *srv, const char *reason)
 		return;
 	}
 	log_info("%s: reloading %s", reason, srv->config->path);
+	notify_reloading();
 
 	r.config = calloc(1, sizeof(*r.config));
 	r.errors = open_memstream(&error_text, &error_size);
@@ -235,6 +241,7 @@ server_reload(struct server *srv, const char *reason)
 			fclose(r.errors);
 		free(error_text);
 		free(r.config);
+		notify_ready();
 		return;
 	}
 
@@ -251,6 +258,7 @@ server_reload(struct server *srv, const char *reason)
 		config_free(r.config);
 		free(r.config);
 		free(error_text);
+		notify_ready();
 		return;
 	}
 	free(error_text);
@@ -264,4 +272,5 @@ server_reload(struct server *srv, const char *reason)
 	    srv->config->path, srv->session_count,
 	    srv->session_count == 1 ? "" : "s",
 	    srv->session_count == 1 ? "keeps its" : "keep their");
+	notify_ready();
 }

@@ -8,6 +8,7 @@
 #include "proxy/backend_pool.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/notify.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
@@ -94,6 +95,7 @@ server_drain(struct server *srv, const char *signal_name)
 		return;
 	}
 	srv->draining = true;
+	notify_stopping();
 	srv->drain_deadline_ms = uv_now(&srv->loop) +
 	    srv->config->global.drain_timeout_ms;
 	listeners_close(srv);

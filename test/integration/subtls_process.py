@@ -54,6 +54,12 @@ class SubtlsConfig:
     # The user and group subtls switches to after binding; None keeps root.
     user: Optional[str] = None
     group: Optional[str] = None
+    # allow_root of [global]: None writes "yes" when the tests run as root
+    # without user, because subtls refuses root otherwise; "" leaves the key out.
+    allow_root: Optional[str] = None
+    # chroot and log_format of [global]; None leaves the key out.
+    chroot: Optional[str] = None
+    log_format: Optional[str] = None
     # Extra "key = value" lines for [tls], such as ticket_key_file.
     tls_settings: str = ""
     # Lines that replace "certificate = ..." and "key = ..." in [tls].
@@ -91,8 +97,13 @@ class SubtlsConfig:
     admin_port: Optional[int] = None
 
     def render(self) -> str:
+        allow_root = self.allow_root
+        if allow_root is None and self.user is None and os.geteuid() == 0:
+            allow_root = "yes"
         privileges = "".join(f"{key} = {value}\n" for key, value in
-                             (("user", self.user), ("group", self.group)) if value)
+                             (("user", self.user), ("group", self.group),
+                              ("allow_root", allow_root), ("chroot", self.chroot),
+                              ("log_format", self.log_format)) if value)
         certificates = self.certificate_lines or (f"certificate = {self.certificate}\n"
                                                   f"key = {self.key}\n")
         policy = "".join(f"{key} = {value}\n" for key, value in

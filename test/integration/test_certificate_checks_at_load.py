@@ -11,12 +11,17 @@ import pytest
 from subtls_process import SubtlsConfig, run_subtls
 
 
+def first_certificate_line(path) -> int:
+    """Return the 1-based line number of the line after [tls] in the config at path."""
+    return path.read_text().splitlines().index("[tls]") + 2
+
+
 @pytest.fixture
 def check_config(certificate, postfix, tmp_path):
     """Return check(certificate_lines, tls_lines) that runs subtls -t on such a config.
 
-    The config's [tls] section starts at line 10, so the first certificate
-    line is line 11.  check() returns the config path and the finished run.
+    The first certificate line follows the [tls] line: first_certificate_line()
+    returns its number.  check() returns the config path and the finished run.
     """
     def check(certificate_lines: str, tls_lines: str = ""):
         config = SubtlsConfig(certificate=certificate.certificate, key=certificate.key,
@@ -35,7 +40,7 @@ def test_expired_certificate_is_error(check_config, pki):
     path, result = check_config(expired.lines())
 
     assert result.returncode == 1
-    assert (f"{path}:11: certificate {expired.certificate} (subject /CN=expired.example.org) "
+    assert (f"{path}:{first_certificate_line(path)}: certificate {expired.certificate} (subject /CN=expired.example.org) "
             f"has expired") in result.stderr
 
 
@@ -45,7 +50,7 @@ def test_expiring_certificate_is_warning(check_config, pki):
     path, result = check_config(soon.lines())
 
     assert result.returncode == 0, result.stderr
-    assert (f"{path}:11: warning: certificate {soon.certificate} "
+    assert (f"{path}:{first_certificate_line(path)}: warning: certificate {soon.certificate} "
             f"(subject /CN=soon.example.org) expires in ") in result.stderr
     assert "within expiry_warning (14 days)" in result.stderr
 
@@ -68,7 +73,7 @@ def test_key_of_other_certificate_is_error(check_config, pki):
     path, result = check_config(lines)
 
     assert result.returncode == 1
-    assert (f"{path}:12: the private key {second.key} does not match the certificate "
+    assert (f"{path}:{first_certificate_line(path) + 1}: the private key {second.key} does not match the certificate "
             f"{first.certificate}") in result.stderr
 
 

@@ -20,9 +20,10 @@ static const struct error_case cases[] = {
 	  "timeout = 30s\n"
 	  VALID_REST,
 	  "@FILE@:3: unknown key \"timeout\" in [global] (allowed: hostname, "
-	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
-	  "max_session_time, pretls_bare_lf, "
-	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
+	  "user, group, chroot, allow_root, handshake_timeout, "
+	  "command_timeout, idle_timeout, max_session_time, pretls_bare_lf, "
+	  "drain_timeout, log, log_level, log_format, auth_failures, "
+	  "auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "
 	  "max_errors)\n" },
@@ -154,9 +155,10 @@ static const struct error_case cases[] = {
 	  "[listener smtps]\n"
 	  "mode = sometimes\n",
 	  "@FILE@:2: unknown key \"colour\" in [global] (allowed: hostname, "
-	  "user, group, handshake_timeout, command_timeout, idle_timeout, "
-	  "max_session_time, pretls_bare_lf, "
-	  "drain_timeout, log, log_level, auth_failures, auth_failure_window, "
+	  "user, group, chroot, allow_root, handshake_timeout, "
+	  "command_timeout, idle_timeout, max_session_time, pretls_bare_lf, "
+	  "drain_timeout, log, log_level, log_format, auth_failures, "
+	  "auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "
 	  "max_errors)\n"

@@ -41,6 +41,8 @@ struct error_case {
 #define EHLO_KEYWORDS_ALLOWED "(allowed: EHLO keywords (a letter or digit, " \
 	"then letters, digits and '-', at most 64 characters), separated by " \
 	"commas or blanks)"
+#define CHROOT_ALLOWED "(allowed: the absolute path of an existing " \
+	"directory other than /)"
 #define SIXTY_FOUR_LETTERS \
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -106,6 +108,26 @@ static const struct error_case cases[] = {
 	  GLOBAL_WITH("user = root\ngroup = subtls-no-such-group"),
 	  "@FILE@:3: group \"subtls-no-such-group\" not found (allowed: an "
 	  "existing group name)\n" },
+	{ "relative chroot",
+	  GLOBAL_WITH("chroot = var/empty"),
+	  "@FILE@:2: invalid chroot \"var/empty\" " CHROOT_ALLOWED "\n" },
+	{ "chroot of /",
+	  GLOBAL_WITH("chroot = /"),
+	  "@FILE@:2: invalid chroot \"/\" " CHROOT_ALLOWED "\n" },
+	{ "missing chroot directory",
+	  GLOBAL_WITH("chroot = @DIR@/no-such-directory"),
+	  "@FILE@:2: chroot \"@DIR@/no-such-directory\": cannot use: No such "
+	  "file or directory " CHROOT_ALLOWED "\n" },
+	{ "chroot that is a file",
+	  GLOBAL_WITH("chroot = @DIR@/cert.pem"),
+	  "@FILE@:2: chroot \"@DIR@/cert.pem\": not a directory "
+	  CHROOT_ALLOWED "\n" },
+	{ "allow_root other than yes or no",
+	  GLOBAL_WITH("allow_root = true"),
+	  "@FILE@:2: invalid allow_root \"true\" (allowed: yes, no)\n" },
+	{ "unknown log_format",
+	  GLOBAL_WITH("log_format = logfmt"),
+	  "@FILE@:2: invalid log_format \"logfmt\" (allowed: text, json)\n" },
 	{ "group without user",
 	  GLOBAL_WITH("group = root"),
 	  "@FILE@:2: group without user (allowed: set user as well, or "

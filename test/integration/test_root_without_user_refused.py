@@ -1,0 +1,90 @@
+"""subtls started as root without user refuses to run, unless allow_root = yes.
+
+The listeners are bound first, so the refusal comes after the privilege
+drop step, and the error names both fixes.
+"""
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import private_postfix
+from conftest import Certificate
+from subtls_process import SubtlsConfig, SubtlsProcess
+
+REFUSAL = ("refusing to run as root: set user in [global] to the account subtls "
+           "should run as (it binds its ports first), or set allow_root = yes")
+
+
+def make_process(binary, certificate, tmp_path, **settings) -> SubtlsProcess:
+    config = SubtlsConfig(certificate=certificate.certificate, key=certificate.key,
+                          backend_address="127.0.0.1:9",
+                          implicit_port=private_postfix.free_loopback_port(),
+                          starttls_port=private_postfix.free_loopback_port(),
+                          **settings)
+    return SubtlsProcess(binary, config, tmp_path)
+
+
+def run_to_exit(process: SubtlsProcess) -> subprocess.CompletedProcess:
+    return subprocess.run([str(process.binary), "-c", str(process.config_path)],
+                          capture_output=True, text=True, timeout=20,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_root_without_user_refused(binary, certificate, tmp_path):
+    process = make_process(binary, certificate, tmp_path, allow_root="")
+    assert "allow_root" not in process.config_path.read_text()
+
+    result = run_to_exit(process)
+
+    assert result.returncode == 1, result.stderr
+    assert REFUSAL in result.stderr
+    assert "subtls started" not in result.stderr
+
+
+def test_allow_root_no_refused(binary, certificate, tmp_path):
+    process = make_process(binary, certificate, tmp_path, allow_root="no")
+
+    result = run_to_exit(process)
+
+    assert result.returncode == 1, result.stderr
+    assert REFUSAL in result.stderr
+
+
+def test_allow_root_yes_runs(binary, certificate, tmp_path):
+    process = make_process(binary, certificate, tmp_path, allow_root="yes")
+
+    process.start()
+    try:
+        assert REFUSAL not in process.log_text()
+    finally:
+        assert process.stop() == 0, process.log_text()
+
+
+def test_chroot_needs_root_start(binary, certificate):
+    """A chroot with an unprivileged start is an error before anything is bound."""
+    directory = Path(tempfile.mkdtemp(prefix="subtls-unprivileged-"))
+    try:
+        directory.chmod(0o755)
+        (directory / "jail").mkdir()
+        for source in (certificate.certificate, certificate.key):
+            copy = directory / source.name
+            shutil.copyfile(source, copy)
+            os.chown(copy, pwd.getpwnam("nobody").pw_uid, -1)
+        process = make_process(binary, Certificate(directory / certificate.certificate.name,
+                                                   directory / certificate.key.name),
+                               directory, chroot=str(directory / "jail"), allow_root="")
+
+        result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                 "--clear-groups", str(binary), "-c", str(process.config_path)],
+                                capture_output=True, text=True, timeout=20,
+                                stdin=subprocess.DEVNULL)
+
+        assert result.returncode == 1, result.stderr
+        assert f"chroot = {directory / 'jail'} needs subtls to start as root" in result.stderr
+        assert "listening" not in result.stderr
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

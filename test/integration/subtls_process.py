@@ -87,6 +87,9 @@ class SubtlsConfig:
     connection_rate_per_client: Optional[str] = None
     max_handshakes_in_progress: Optional[str] = None
     max_errors: Optional[str] = None
+    # accept_proxy and trusted_proxies of both listeners; None leaves them out.
+    accept_proxy: Optional[str] = None
+    trusted_proxies: Optional[str] = None
 
     def render(self) -> str:
         privileges = "".join(f"{key} = {value}\n" for key, value in
@@ -120,7 +123,9 @@ class SubtlsConfig:
             ("retry_interval", self.retry_interval))
         more_addresses = "".join(f"address = {address}\n"
                                  for address in self.more_backend_addresses)
-        listener_options = optional_lines(("require_auth", self.require_auth))
+        listener_options = optional_lines(("require_auth", self.require_auth),
+                                          ("accept_proxy", self.accept_proxy),
+                                          ("trusted_proxies", self.trusted_proxies))
         return f"""\
 [global]
 {privileges}hostname = {self.hostname}

@@ -63,8 +63,8 @@ inbound_proxy_trusted(const struct config_network *networks, size_t count,
 	return false;
 }
 
-/* Logs why the header of s was rejected, at most once a second, and closes
- * s without a reply. */
+/* Closes s without a reply.  The warning line is rate-limited to one a
+ * second, and session_close() always writes the close line. */
 static void
 reject(struct session *s, const char *reason, const char *detail)
 {

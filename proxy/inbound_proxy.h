@@ -2,8 +2,9 @@
  * The PROXY header that a listener with accept_proxy reads before anything
  * else, and the switch of the session's addresses to the ones it carries.
  *
- * A session on such a listener starts in SESSION_PROXY_HEADER.  Its client
- * address is the load balancer's until the header is parsed.  Afterwards it
+ * A session on such a listener enters SESSION_PROXY_HEADER right after
+ * accept.  Its client address is the load balancer's until the header is
+ * parsed.  Afterwards it
  * is the client's, for the per-client limits, the AUTH ban table, every log
  * line, the trace header and the identity sent to the backend.
  */

@@ -3,9 +3,9 @@
  *
  * The first input byte picks the accepted versions and the seed of the read
  * sizes, and the rest is fed in reads of varying size.  The harness checks
- * the contract of the header: the parser never consumes more than it was
- * given, a v1 header never exceeds 107 bytes and a v2 header its length
- * limit, reads of any size give the same outcome as one read, an error
+ * the contract of the header.  The parser never consumes more than it was
+ * given, and a v1 header never exceeds 107 bytes nor a v2 header its length
+ * limit.  Reads of any size give the same outcome as one read.  An error
  * always has a text, and a parsed header names two addresses of one family.
  * A parsed address pair, encoded again with smtp_proxy_v2_encode(), must
  * parse back to the same addresses.

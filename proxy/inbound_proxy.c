@@ -5,63 +5,18 @@
  * reply would reach no one who can act on it.  The warning line of such a
  * close is rate-limited like the limit lines.
  */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/admission.h"
 #include "proxy/inbound_proxy.h"
+#include "proxy/trusted_networks.h"
 #include "proxy/listener.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "smtp/dialogue.h"
 #include "smtp/proxy_header_parse.h"
-
-/* Returns whether the first prefix_len bits of a and b are equal. */
-static bool
-prefix_equal(const unsigned char *a, const unsigned char *b,
-    unsigned prefix_len)
-{
-	unsigned whole = prefix_len / 8, rest = prefix_len % 8;
-
-	if (memcmp(a, b, whole) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[whole] ^ b[whole]) & (0xFFu << (8 - rest)) & 0xFFu) == 0;
-}
-
-bool
-inbound_proxy_trusted(const struct config_network *networks, size_t count,
-    const struct sockaddr *addr)
-{
-	const unsigned char *bytes;
-	int family;
-
-	if (addr->sa_family == AF_INET) {
-		family = AF_INET;
-		bytes = (const unsigned char *)
-		    &((const struct sockaddr_in *)(const void *)addr)->sin_addr;
-	} else if (addr->sa_family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr;
-
-		family = AF_INET6;
-		bytes = a6->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			bytes += 12;
-		}
-	} else
-		return false;
-
-	for (size_t i = 0; i < count; i++) {
-		if (networks[i].family == family && prefix_equal(bytes,
-		    networks[i].address, networks[i].prefix_len))
-			return true;
-	}
-	return false;
-}
+#include "smtp/reply.h"
 
 /* Closes s without a reply.  The warning line is rate-limited to one a
  * second, and session_close() always writes the close line. */
@@ -98,7 +53,7 @@ inbound_proxy_start(struct session *s)
 {
 	const struct config_listener *l = s->listener->config;
 
-	if (!inbound_proxy_trusted(l->trusted_proxies, l->trusted_proxy_count,
+	if (!trusted_networks_contain(l->trusted_proxies, l->trusted_proxy_count,
 	    (const struct sockaddr *)&s->client_addr)) {
 		reject(s, "proxy_untrusted", "the connection comes from an "
 		    "address outside trusted_proxies");
@@ -176,6 +131,27 @@ pass_on(struct session *s, char *buf, size_t offset, size_t len)
 	relay_on_client_read((uv_stream_t *)&s->client, (ssize_t)len, &rest);
 }
 
+/*
+ * Ends a STARTTLS session whose header completed while subtls drains, as
+ * draining ends the sessions that had not sent STARTTLS yet.  An implicit
+ * TLS session goes on instead: its client hears the 421 after the handshake.
+ */
+static void
+close_draining(struct session *s)
+{
+	char reply[SMTP_REPLY_LINE_MAX];
+	size_t n = smtp_reply_shutting_down(reply, sizeof(reply),
+	    s->server->config->global.hostname);
+	char *copy = malloc(n);
+
+	if (copy != NULL) {
+		memcpy(copy, reply, n);
+		session_write_client(s, copy, n);
+	}
+	if (s->state != SESSION_CLOSING)
+		session_close(s, "shutdown", "before STARTTLS");
+}
+
 void
 inbound_proxy_read(struct session *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -215,6 +191,12 @@ inbound_proxy_read(struct session *s, ssize_t nread, const uv_buf_t *buf)
 	 * checked only now.  The global limits were checked at accept. */
 	if (!admission_admit_client(s)) {
 		free(buf->base);
+		return;
+	}
+	if (s->server->draining &&
+	    s->listener->config->mode == CONFIG_MODE_STARTTLS) {
+		free(buf->base);
+		close_draining(s);
 		return;
 	}
 	session_begin(s);

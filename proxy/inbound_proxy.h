@@ -12,19 +12,9 @@
 #define PROXY_INBOUND_PROXY_H
 
 #include <stdbool.h>
-#include <sys/socket.h>
 #include <uv.h>
 
-#include "config/config.h"
-
 struct session;
-
-/*
- * Returns whether addr lies in one of the count networks.  An IPv4-mapped
- * IPv6 address is matched as IPv4.
- */
-bool inbound_proxy_trusted(const struct config_network *networks,
-    size_t count, const struct sockaddr *addr);
 
 /*
  * Starts reading the PROXY header of s, a session just accepted on a

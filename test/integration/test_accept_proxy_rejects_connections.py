@@ -10,8 +10,11 @@ A rejected connection also writes a "PROXY header rejected" warning, at most
 one a second.
 """
 
+import signal
+import time
+
 from proxy_headers import proxied_client, v1_header
-from session_log import close_fields, parse_fields
+from session_log import close_fields, parse_fields, wait_for_log_text
 from smtp_clients import client_hello
 
 TRUSTED = {"trusted_proxies": "127.0.0.1"}
@@ -81,3 +84,20 @@ def test_header_timeout_closed(start_subtls, postfix):
     fields = close_fields(subtls, address)
     assert fields.get("reason") == "proxy_header_timeout", fields
     assert "handshake_timeout" in fields.get("detail", ""), fields
+
+
+def test_header_completed_while_draining(start_subtls, postfix):
+    """A STARTTLS session whose header completes after SIGTERM gets the 421
+    of a stopping server, as the sessions that had not sent STARTTLS."""
+    subtls = start_subtls("unix", accept_proxy="v1", drain_timeout="5s", **TRUSTED)
+    header = v1_header("203.0.113.9", 7777, "127.0.0.1", subtls.starttls_port)
+    with proxied_client(subtls.starttls_port, header[:10]) as client:
+        time.sleep(0.3)
+        subtls.process.send_signal(signal.SIGTERM)
+        wait_for_log_text(subtls, "SIGTERM")
+        client.send(header[10:])
+        reply = client.read_reply()
+        assert reply[0].startswith("421 4.3.2 "), f"expected the shutdown 421: {reply}"
+        assert client.is_closed(5.0), "subtls should close after the 421"
+    fields = close_fields(subtls, "203.0.113.9:7777")
+    assert fields.get("reason") == "shutdown", fields

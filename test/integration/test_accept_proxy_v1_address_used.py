@@ -72,3 +72,26 @@ def test_v1_header_in_pieces(start_subtls, postfix):
         client.command("QUIT")
     fields = close_fields(subtls, f"{SPOOFED}:5555")
     assert fields.get("listener") == "submission", fields
+
+
+def test_v1_header_address_in_xclient(start_subtls, postfix, certificate):
+    """With identity = xclient the header's address goes to Postfix in XCLIENT."""
+    subtls = start_subtls("xclient", identity="xclient", accept_proxy="v1",
+                          trusted_proxies="127.0.0.1")
+    token = unique_token("v1-xclient")
+    offset = postfix.maillog_size()
+    header = v1_header(SPOOFED, 6666, "192.0.2.25", 587)
+
+    client = proxied_tls_session(subtls, "starttls", certificate.certificate, header)
+    with client:
+        auth = client.command(f"AUTH PLAIN {plain_credentials(postfix.user, postfix.password)}")
+        assert auth[0].startswith("235"), auth
+        replies = send_with_data(client, [postfix.recipient],
+                                 build_message(token, postfix.recipient))
+        assert "queued as" in replies[-1][0], replies
+        client.command("QUIT")
+
+    received = " ".join(postfix.wait_for_message(token).get_all("Received", []))
+    assert f"[{SPOOFED}]" in received, received
+    disconnect = postfix.wait_for_disconnect(SPOOFED, offset)
+    assert " xclient=" in disconnect, f"Postfix received no XCLIENT: {disconnect}"

@@ -199,6 +199,10 @@ inbound_proxy_read(struct session *s, ssize_t nread, const uv_buf_t *buf)
 		close_draining(s);
 		return;
 	}
+	/* NOTE: on an implicit TLS listener the handshake starts here even
+	 * when max_handshakes_in_progress is reached, because the pause that
+	 * enforces it acts at accept.  Sessions still reading their header
+	 * can so exceed the limit by their number. */
 	session_begin(s);
 	pass_on(s, buf->base, used, (size_t)nread - used);
 }

@@ -46,3 +46,35 @@ def proxied_tls_session(subtls, listener: str, certificate, header: bytes,
         client.close()
         raise
     return client
+
+
+def implicit_greeting_with_header(port: int, header: bytes, certificate,
+                                  via: str = "127.0.0.1") -> str:
+    """Send header and the ClientHello in one write, finish the handshake and
+    return the first line of the greeting that arrives over TLS."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_context(certificate).wrap_bio(incoming, outgoing, server_hostname="localhost")
+    client = LineClient(port, via)
+    try:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        client.sock.sendall(header + outgoing.read())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = client.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError(f"closed before the greeting; received {data!r}")
+            incoming.write(chunk)
+            try:
+                tls.do_handshake()
+                data += tls.read(4096)
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                pass
+            pending = outgoing.read()
+            if pending:
+                client.sock.sendall(pending)
+        return data.split(b"\r\n", 1)[0].decode()
+    finally:
+        client.close()

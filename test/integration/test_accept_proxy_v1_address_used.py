@@ -11,7 +11,8 @@ it too.
 
 import time
 
-from proxy_headers import proxied_client, proxied_tls_session, v1_header
+from proxy_headers import implicit_greeting_with_header, proxied_client, proxied_tls_session, \
+    v1_header
 from session_log import close_fields, parse_fields, session_lines
 from smtp_clients import build_message, plain_credentials, send_with_data, unique_token
 
@@ -95,3 +96,15 @@ def test_v1_header_address_in_xclient(start_subtls, postfix, certificate):
     assert f"[{SPOOFED}]" in received, received
     disconnect = postfix.wait_for_disconnect(SPOOFED, offset)
     assert " xclient=" in disconnect, f"Postfix received no XCLIENT: {disconnect}"
+
+
+def test_header_and_client_hello_in_one_write(start_subtls, postfix, certificate):
+    """On an implicit TLS listener the ClientHello that shares a write with
+    the header reaches the handshake whole."""
+    subtls = start_subtls("unix", accept_proxy="v1", trusted_proxies="127.0.0.1")
+    header = v1_header(SPOOFED, 8888, "192.0.2.25", 465)
+    greeting = implicit_greeting_with_header(subtls.implicit_port, header,
+                                             certificate.certificate)
+    assert greeting.startswith("220 "), greeting
+    fields = close_fields(subtls, f"{SPOOFED}:8888")
+    assert fields.get("tls", "").startswith("TLSv1."), fields

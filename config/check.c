@@ -370,6 +370,42 @@ check_backend(struct config_loader *loader)
 	drop_always_discarded(backend->discard_ehlo_keywords);
 }
 
+/*
+ * accept_proxy needs trusted_proxies, because a PROXY header from any other
+ * address would let a client choose the address that limits, bans and the
+ * backend see.  trusted_proxies alone would do nothing.
+ */
+static void
+check_accept_proxy(struct config_loader *loader,
+    const struct config_listener *listener, size_t index)
+{
+	const struct config_key_use *accept = config_key_use(loader,
+	    config_find_key(CONFIG_SECTION_LISTENER, "accept_proxy"), index);
+	const struct config_key *trusted_key =
+	    config_find_key(CONFIG_SECTION_LISTENER, "trusted_proxies");
+	const struct config_key_use *trusted = config_key_use(loader,
+	    trusted_key, index);
+
+	if (trusted->line != 0 && !trusted->has_value)
+		config_error_in(loader, trusted->file, trusted->line,
+		    "empty trusted_proxies list (allowed: %s)",
+		    trusted_key->allowed);
+	if (listener->accept_proxy != CONFIG_ACCEPT_PROXY_NO &&
+	    trusted->line == 0)
+		config_error_in(loader, accept->file, accept->line,
+		    "accept_proxy = %s needs trusted_proxies in [listener %s] "
+		    "(allowed: the addresses or networks of the load "
+		    "balancers, such as trusted_proxies = 10.0.0.0/8)",
+		    config_accept_proxy_name(listener->accept_proxy),
+		    listener->name);
+	if (listener->accept_proxy == CONFIG_ACCEPT_PROXY_NO &&
+	    trusted->line != 0)
+		config_error_in(loader, trusted->file, trusted->line,
+		    "trusted_proxies without accept_proxy in [listener %s] "
+		    "(allowed: accept_proxy = v1, v2 or any as well, or no "
+		    "trusted_proxies)", listener->name);
+}
+
 static void
 check_listeners(struct config_loader *loader)
 {
@@ -399,6 +435,7 @@ check_listeners(struct config_loader *loader)
 			config_error_in(loader, use->file, use->line,
 			    "empty listen list "
 			    "(allowed: %s)", listen->allowed);
+		check_accept_proxy(loader, listener, i);
 	}
 }
 

@@ -657,6 +657,9 @@ config_free(struct config *cfg)
 		for (size_t j = 0; j < listener->address_count; j++)
 			free(listener->addresses[j].text);
 		free(listener->addresses);
+		for (size_t j = 0; j < listener->trusted_proxy_count; j++)
+			free(listener->trusted_proxies[j].text);
+		free(listener->trusted_proxies);
 		free(listener->name);
 		config_policy_free(&listener->policy);
 	}

@@ -17,8 +17,8 @@
  * section or key given twice and a missing required key are errors.  Lines
  * are "key = value" (':' is no separator), comments start with ';' or '#',
  * and " ;" starts an inline comment.  The list keys (listen, ciphers,
- * ciphersuites, groups, alpn, discard_ehlo_keywords) may continue on
- * indented lines; any other indented line is an error.  A line may hold at most 197 characters without its
+ * ciphersuites, groups, alpn, discard_ehlo_keywords, trusted_proxies) may
+ * continue on indented lines; any other indented line is an error.  A line may hold at most 197 characters without its
  * indentation and comment, because Debian's inih r55 reads each line into a
  * 200-byte buffer (ini_reader.h).
  *
@@ -59,6 +59,12 @@
  *   discard_ehlo_keywords  EHLO keywords (RFC 5321 ehlo-keyword, at most 64
  *                 characters) separated by ',' or blanks, in any case; a
  *                 keyword given twice is an error
+ *   accept_proxy  no, v1, v2 or any (the PROXY header a listener expects)
+ *   trusted_proxies  IPv4 or IPv6 addresses or networks ("10.0.0.0/8",
+ *                 "2001:db8::/32", "192.0.2.1"), separated by ',' or
+ *                 blanks, without host bits after the prefix length;
+ *                 required with accept_proxy other than no, and rejected
+ *                 with accept_proxy = no
  * IPv6 zone ids ("[fe80::1%eth0]:25") are not supported.  proxy_tlvs = yes
  * needs identity = proxy-v2, and trace_auth_user = yes needs
  * trace_header = yes.
@@ -289,6 +295,23 @@ struct config_listen_address {
 					 * errors */
 };
 
+/* The PROXY header versions that a listener expects (accept_proxy). */
+enum config_accept_proxy {
+	CONFIG_ACCEPT_PROXY_NO,
+	CONFIG_ACCEPT_PROXY_V1,
+	CONFIG_ACCEPT_PROXY_V2,
+	CONFIG_ACCEPT_PROXY_ANY,
+};
+
+/* A network of trusted_proxies: an address with a prefix length. */
+struct config_network {
+	char *text;			/* as written: "10.0.0.0/8", "::1" */
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned char address[16];	/* network byte order; AF_INET uses the
+					 * first 4 bytes; host bits are 0 */
+	unsigned prefix_len;		/* 0 to 32 or 0 to 128 */
+};
+
 struct config_listener {
 	char *name;			/* from "[listener NAME]" */
 	struct config_position at;	/* the section line */
@@ -299,6 +322,9 @@ struct config_listener {
 	struct config_position tls_profile_at;
 	struct config_policy policy;	/* effective, filled by config_load() */
 	bool require_auth;		/* MAIL only after AUTH; default yes */
+	enum config_accept_proxy accept_proxy;	/* default no */
+	struct config_network *trusted_proxies;	/* needed with accept_proxy */
+	size_t trusted_proxy_count;
 };
 
 /* The [admin] section: where the HTTP listener for /metrics, /healthz and
@@ -361,6 +387,7 @@ const char *config_mode_name(enum config_listener_mode mode);
 const char *config_identity_name(enum config_identity identity);
 const char *config_tls_version_name(int version);
 const char *config_profile_name(enum config_profile profile);
+const char *config_accept_proxy_name(enum config_accept_proxy accept);
 
 /* Returns whether two effective policies build the same TLS context, so
  * that listeners with equal policies can share one. */

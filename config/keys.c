@@ -801,6 +801,60 @@ set_admin_listen(struct config_loader *loader, const struct config_key *key,
 	address->at.line = current_line(loader);
 }
 
+/* Adds one network of trusted_proxies. */
+static void
+add_trusted_proxy(struct config_loader *loader, const struct config_key *key,
+    const char *text)
+{
+	struct config_listener *listener =
+	    &loader->cfg->listeners[loader->listener];
+	struct config_network network, *grown;
+	const char *reason;
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	if (!config_parse_network(text, &network, &reason)) {
+		config_error(loader, current_line(loader),
+		    "invalid trusted_proxies entry %s: %s (allowed: %s)",
+		    config_quote(quoted, text), reason, key->allowed);
+		return;
+	}
+
+	grown = realloc(listener->trusted_proxies,
+	    (listener->trusted_proxy_count + 1) * sizeof(*grown));
+	network.text = config_strdup(loader, text);
+	if (grown == NULL || network.text == NULL) {
+		loader->out_of_memory = true;
+		free(network.text);
+		if (grown != NULL)
+			listener->trusted_proxies = grown;
+		return;
+	}
+	grown[listener->trusted_proxy_count++] = network;
+	listener->trusted_proxies = grown;
+}
+
+/* Adds the networks of one line, the key line or a continuation line. */
+static void
+set_trusted_proxies(struct config_loader *loader,
+    const struct config_key *key, const char *value)
+{
+	char *copy = config_strdup(loader, value);
+	char *cursor = copy;
+	char *token;
+
+	while (copy != NULL && (token = next_token(&cursor, ", \t")) != NULL)
+		add_trusted_proxy(loader, key, token);
+	free(copy);
+}
+
+static const struct config_choice accept_proxy_choices[] = {
+	{ "no", CONFIG_ACCEPT_PROXY_NO },
+	{ "v1", CONFIG_ACCEPT_PROXY_V1 },
+	{ "v2", CONFIG_ACCEPT_PROXY_V2 },
+	{ "any", CONFIG_ACCEPT_PROXY_ANY },
+	{ NULL, 0 },
+};
+
 static const struct config_choice log_targets[] = {
 	{ "stderr", CONFIG_LOG_STDERR },
 	{ "syslog", CONFIG_LOG_SYSLOG },
@@ -1072,6 +1126,14 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_LISTENER, "require_auth", false, "yes, no",
 	  set_yes_no, LISTENER(require_auth), CONFIG_NO_POSITION, NULL, NULL,
 	  false },
+	{ CONFIG_SECTION_LISTENER, "accept_proxy", false, "no, v1, v2, any",
+	  set_choice, LISTENER(accept_proxy), CONFIG_NO_POSITION,
+	  accept_proxy_choices, NULL, false },
+	{ CONFIG_SECTION_LISTENER, "trusted_proxies", true,
+	  "IPv4 or IPv6 addresses or networks such as 10.0.0.0/8 or "
+	  "2001:db8::/32, separated by commas or blanks",
+	  set_trusted_proxies, LISTENER(trusted_proxies), CONFIG_NO_POSITION,
+	  NULL, NULL, false },
 
 	{ CONFIG_SECTION_ADMIN, "listen", false,
 	  "one address, " ADDRESS,

@@ -159,6 +159,10 @@ const char *config_quote(char *out, const char *text);
 bool config_parse_address(const char *text, struct sockaddr_storage *addr,
     socklen_t *addr_len, const char **reason);
 bool config_is_hostname(const char *text);
+/* Parses "address" or "address/prefix_len" into network (text not set).
+ * Returns false with *reason set when text is invalid. */
+bool config_parse_network(const char *text, struct config_network *network,
+    const char **reason);
 const char *config_vocabulary_find(const struct config_vocabulary *vocabulary,
     const char *name);
 void config_vocabulary_list(const struct config_vocabulary *vocabulary,

@@ -113,6 +113,17 @@ print_listener(FILE *out, const struct config_listener *listener)
 		fprintf(out, "tls_profile = %s\n",
 		    config_profile_name(listener->tls_profile));
 	print_yes_no(out, "require_auth", listener->require_auth);
+	fprintf(out, "accept_proxy = %s\n",
+	    config_accept_proxy_name(listener->accept_proxy));
+	if (listener->trusted_proxy_count == 0)
+		return;
+	column = (size_t)fprintf(out, "trusted_proxies = ");
+	for (size_t i = 0; i < listener->trusted_proxy_count; i++) {
+		const char *text = listener->trusted_proxies[i].text;
+
+		print_list_item(out, text, strlen(text), ", ", &column, i == 0);
+	}
+	fputc('\n', out);
 }
 
 static void

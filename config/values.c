@@ -342,6 +342,104 @@ config_mode_name(enum config_listener_mode mode)
 }
 
 const char *
+config_accept_proxy_name(enum config_accept_proxy accept)
+{
+	switch (accept) {
+	case CONFIG_ACCEPT_PROXY_NO:
+		return "no";
+	case CONFIG_ACCEPT_PROXY_V1:
+		return "v1";
+	case CONFIG_ACCEPT_PROXY_V2:
+		return "v2";
+	case CONFIG_ACCEPT_PROXY_ANY:
+		return "any";
+	}
+	return "no";
+}
+
+/* Parses a prefix length of 0 to max, decimal without leading zeros. */
+static bool
+parse_prefix_len(const char *text, unsigned max, unsigned *prefix_len)
+{
+	size_t len = strlen(text);
+	unsigned value = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && text[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)text[i]))
+			return false;
+		value = value * 10 + (unsigned)(text[i] - '0');
+	}
+	if (value > max)
+		return false;
+	*prefix_len = value;
+	return true;
+}
+
+bool
+config_parse_network(const char *text, struct config_network *network,
+    const char **reason)
+{
+	char address[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t address_len = slash != NULL ? (size_t)(slash - text) :
+	    strlen(text);
+	unsigned max, bytes;
+	static const unsigned char v4_mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+
+	memset(network, 0, sizeof(*network));
+	if (address_len == 0 || address_len >= sizeof(address)) {
+		*reason = "not an IPv4 or IPv6 address";
+		return false;
+	}
+	memcpy(address, text, address_len);
+	address[address_len] = '\0';
+	if (inet_pton(AF_INET, address, network->address) == 1) {
+		network->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, address, network->address) == 1) {
+		network->family = AF_INET6;
+		max = 128;
+	} else {
+		*reason = "not an IPv4 or IPv6 address";
+		return false;
+	}
+
+	network->prefix_len = max;
+	if (slash != NULL && !parse_prefix_len(slash + 1, max,
+	    &network->prefix_len)) {
+		*reason = network->family == AF_INET ? "the prefix length is "
+		    "not a number from 0 to 32" : "the prefix length is not a "
+		    "number from 0 to 128";
+		return false;
+	}
+
+	/* Clients are matched by their IPv4 address even on a dual-stack
+	 * socket, so an IPv4-mapped network is stored as IPv4. */
+	if (network->family == AF_INET6 && network->prefix_len >= 96 &&
+	    memcmp(network->address, v4_mapped, sizeof(v4_mapped)) == 0) {
+		memmove(network->address, network->address + 12, 4);
+		memset(network->address + 4, 0, 12);
+		network->family = AF_INET;
+		network->prefix_len -= 96;
+		max = 32;
+	}
+
+	bytes = max / 8;
+	for (unsigned bit = network->prefix_len; bit < bytes * 8; bit++) {
+		if (network->address[bit / 8] & (0x80u >> (bit % 8))) {
+			*reason = "bits are set after the prefix length: write "
+			    "the network address, such as 10.0.0.0/8";
+			return false;
+		}
+	}
+	return true;
+}
+
+const char *
 config_identity_name(enum config_identity identity)
 {
 	switch (identity) {

@@ -32,6 +32,7 @@ static const char *const limit_names[LIMIT_COUNT] = {
 	[LIMIT_MAX_HANDSHAKES_HELD] = "max_handshakes_in_progress",
 	[LIMIT_MAX_ERRORS] = "max_errors",
 	[LIMIT_OPEN_FILES] = "open_files",
+	[LIMIT_PROXY_HEADER] = "accept_proxy",
 };
 
 /* The close reason of a session refused by a limit. */
@@ -90,16 +91,14 @@ refuse(struct session *s, enum limit_id limit, unsigned value,
 }
 
 bool
-admission_admit(struct session *s)
+admission_admit_client(struct session *s)
 {
 	struct server *srv = s->server;
 	const struct config_global *g = &srv->config->global;
 	struct client_key key;
-	bool keyed;
 
-	keyed = client_key_from_sockaddr((struct sockaddr *)&s->client_addr,
-	    &key);
-	if (keyed) {
+	if (client_key_from_sockaddr((struct sockaddr *)&s->client_addr,
+	    &key)) {
 		switch (client_limits_admit(srv->client_limits, key,
 		    uv_now(&srv->loop), g->max_sessions_per_client,
 		    g->connection_rate_per_client)) {
@@ -121,8 +120,20 @@ admission_admit(struct session *s)
 			return false;
 		}
 	}
+	return true;
+}
+
+bool
+admission_admit_connection(struct session *s)
+{
+	struct server *srv = s->server;
+	const struct config_global *g = &srv->config->global;
+	struct client_key key;
+	bool keyed;
 
 	if (srv->sessions_admitted >= g->max_sessions) {
+		keyed = client_key_from_sockaddr(
+		    (struct sockaddr *)&s->client_addr, &key);
 		refuse(s, LIMIT_MAX_SESSIONS, g->max_sessions,
 		    keyed ? &key : NULL);
 		return false;
@@ -130,6 +141,12 @@ admission_admit(struct session *s)
 	srv->sessions_admitted++;
 	s->admitted = true;
 	return true;
+}
+
+bool
+admission_admit(struct session *s)
+{
+	return admission_admit_client(s) && admission_admit_connection(s);
 }
 
 void

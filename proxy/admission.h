@@ -21,6 +21,7 @@ enum limit_id {
 	LIMIT_MAX_HANDSHAKES_HELD,	/* a STARTTLS held */
 	LIMIT_MAX_ERRORS,
 	LIMIT_OPEN_FILES,
+	LIMIT_PROXY_HEADER,		/* accept_proxy: a header rejected */
 	LIMIT_COUNT,
 };
 
@@ -52,6 +53,15 @@ bool admission_warning_due(struct server *srv, enum limit_id limit,
  * implicit TLS one, which never spends a handshake on it), and closed s.
  */
 bool admission_admit(struct session *s);
+
+/*
+ * The two halves of admission_admit() for a listener with accept_proxy:
+ * max_sessions for each connection at accept, and the per-client limits
+ * once the PROXY header has given the client's address.  Each returns and
+ * refuses like admission_admit().
+ */
+bool admission_admit_connection(struct session *s);
+bool admission_admit_client(struct session *s);
 
 /* Uncounts an admitted session.  session_close() calls it. */
 void admission_release(struct session *s);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "proxy/admission.h"
+#include "proxy/inbound_proxy.h"
 #include "proxy/listener.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
@@ -104,6 +105,14 @@ relay_on_client_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 		/* Plaintext goes straight into the dialogue's line buffer. */
 		buf->base = smtp_dialogue_input_space(s->dialogue, &len);
 		buf->len = len;
+		return;
+	}
+	/* The bytes after a PROXY header go into a fresh dialogue on a
+	 * STARTTLS listener, so a read must fit there. */
+	if (s->state == SESSION_PROXY_HEADER &&
+	    s->listener->config->mode == CONFIG_MODE_STARTTLS) {
+		buf->base = malloc(SMTP_COMMAND_LINE_MAX);
+		buf->len = buf->base != NULL ? SMTP_COMMAND_LINE_MAX : 0;
 		return;
 	}
 	buf->base = malloc(SESSION_READ_SIZE);
@@ -336,6 +345,10 @@ relay_on_client_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
 	struct session *s = stream->data;
 
+	if (s->state == SESSION_PROXY_HEADER) {
+		inbound_proxy_read(s, nread, buf);
+		return;
+	}
 	if (s->state == SESSION_PRETLS) {
 		/* buf points into the dialogue, which owns it. */
 		if (nread > 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "proxy/admission.h"
+#include "proxy/inbound_proxy.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
@@ -35,6 +36,7 @@ struct write_request {
 
 static const char *const state_names[] = {
 	[SESSION_ACCEPTED] = "accepted",
+	[SESSION_PROXY_HEADER] = "proxy_header",
 	[SESSION_PRETLS] = "pretls",
 	[SESSION_STARTTLS_HELD] = "starttls_held",
 	[SESSION_TLS_HANDSHAKE] = "tls_handshake",
@@ -118,6 +120,7 @@ session_handle_closed(uv_handle_t *handle)
 	conversation_free(s);
 	tls_engine_free(s->tls);
 	free(s->held_reply);
+	free(s->proxy_parser);
 	free(s);
 	admission_session_freed(srv);
 	server_session_gone(srv);
@@ -226,6 +229,14 @@ session_accept(struct listener *listener, int fd)
 	}
 	uv_tcp_nodelay(&s->client, 1);
 
+	/* Behind a load balancer, the open line and the per-client limits
+	 * wait for the client's address in the PROXY header. */
+	if (listener->config->accept_proxy != CONFIG_ACCEPT_PROXY_NO) {
+		if (admission_admit_connection(s))
+			inbound_proxy_start(s);
+		return;
+	}
+
 	char local[INET6_ADDRSTRLEN + 8];
 	session_format_address(&s->local_addr, local, sizeof(local));
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
@@ -234,6 +245,14 @@ session_accept(struct listener *listener, int fd)
 
 	if (!admission_admit(s))
 		return;
+	session_begin(s);
+}
+
+void
+session_begin(struct session *s)
+{
+	struct listener *listener = s->listener;
+	struct server *srv = s->server;
 
 	/* A banned client on a STARTTLS listener hears so before TLS; on
 	 * an implicit one only after the handshake (relay.c). */
@@ -291,6 +310,8 @@ state_timeout(const struct session *s)
 	switch (s->state) {
 	case SESSION_ACCEPTED:
 		return SESSION_LINGER_MS;
+	case SESSION_PROXY_HEADER:
+		return cfg->global.handshake_timeout_ms;
 	case SESSION_PRETLS:
 		return cfg->global.command_timeout_ms;
 	case SESSION_STARTTLS_HELD:
@@ -435,6 +456,9 @@ session_expire(struct session *s)
 	case SESSION_ACCEPTED:
 		/* Not greeted yet, and no timer runs before the limits pass. */
 		break;
+	case SESSION_PROXY_HEADER:
+		/* The peer is a load balancer, which expects no reply. */
+		break;
 	case SESSION_PRETLS:
 	case SESSION_STARTTLS_HELD:
 		reply_plaintext(s, reply, n);
@@ -477,6 +501,9 @@ step_timeout(struct session *s)
 	switch (s->state) {
 	case SESSION_ACCEPTED:
 		session_close(s, "accept_failed", "timed out");
+		break;
+	case SESSION_PROXY_HEADER:
+		inbound_proxy_timeout(s);
 		break;
 	case SESSION_PRETLS:
 		n = smtp_reply_timeout(reply, sizeof(reply),
@@ -708,6 +735,9 @@ session_update_reading(struct session *s)
 
 	switch (s->state) {
 	case SESSION_ACCEPTED:
+		break;
+	case SESSION_PROXY_HEADER:
+		client = true;
 		break;
 	case SESSION_PRETLS:
 		/* One batch of replies in flight: a client that pipelines

@@ -23,10 +23,13 @@ struct server;
 struct smtp_dialogue;
 struct smtp_ehlo_stream;
 struct smtp_follower;
+struct smtp_proxy_parser;
 struct tls_engine;
 
 enum session_state {
 	SESSION_ACCEPTED,		/* the limits are not checked yet */
+	SESSION_PROXY_HEADER,		/* accept_proxy: reading the PROXY
+					 * header, nothing sent yet */
 	SESSION_PRETLS,			/* STARTTLS listener, plaintext */
 	SESSION_STARTTLS_HELD,		/* STARTTLS: the 220 waits for a
 					 * handshake slot */
@@ -60,6 +63,10 @@ struct session {
 
 	char id[20];
 	char peer[INET6_ADDRSTRLEN + 8];	/* "ip:port" or "[ip]:port" */
+	char via[INET6_ADDRSTRLEN + 8];		/* accept_proxy: the load
+						 * balancer's address, once
+						 * the header is read */
+	struct smtp_proxy_parser *proxy_parser;	/* SESSION_PROXY_HEADER */
 	struct sockaddr_storage client_addr;
 	struct sockaddr_storage local_addr;	/* the listener's side */
 	enum session_state state;
@@ -145,6 +152,13 @@ struct session {
 /* Starts the session of fd, a connection that listener's socket accepted.
  * The session takes fd over in every case. */
 void session_accept(struct listener *listener, int fd);
+
+/*
+ * Starts the listener's protocol for an admitted session: the ban check and
+ * the greeting on a STARTTLS listener, the TLS handshake on an implicit TLS
+ * one.  The session may be closed on return.
+ */
+void session_begin(struct session *s);
 
 /* Formats an address as "1.2.3.4:25" or "[::1]:25"; IPv4-mapped as IPv4. */
 void session_format_address(const struct sockaddr_storage *ss, char *out,

@@ -95,6 +95,9 @@ class SubtlsConfig:
     max_errors: Optional[str] = None
     # The port of the [admin] listener on 127.0.0.1; None leaves [admin] out.
     admin_port: Optional[int] = None
+    # accept_proxy and trusted_proxies of both listeners; None leaves them out.
+    accept_proxy: Optional[str] = None
+    trusted_proxies: Optional[str] = None
 
     def render(self) -> str:
         allow_root = self.allow_root
@@ -133,7 +136,9 @@ class SubtlsConfig:
             ("retry_interval", self.retry_interval))
         more_addresses = "".join(f"address = {address}\n"
                                  for address in self.more_backend_addresses)
-        listener_options = optional_lines(("require_auth", self.require_auth))
+        listener_options = optional_lines(("require_auth", self.require_auth),
+                                          ("accept_proxy", self.accept_proxy),
+                                          ("trusted_proxies", self.trusted_proxies))
         admin = (f"\n[admin]\nlisten = 127.0.0.1:{self.admin_port}\n"
                  if self.admin_port is not None else "")
         return f"""\

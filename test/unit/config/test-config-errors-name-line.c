@@ -127,7 +127,7 @@ static const struct error_case cases[] = {
 	  VALID_REST,
 	  "@FILE@:3: indented line continues hostname, which takes a single "
 	  "value (allowed: continuation lines for ciphers, ciphersuites, "
-	  "groups, alpn, discard_ehlo_keywords, listen)\n" },
+	  "groups, alpn, discard_ehlo_keywords, listen, trusted_proxies)\n" },
 
 	{ "two errors with their lines",
 	  "[global]\n"

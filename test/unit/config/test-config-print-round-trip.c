@@ -139,7 +139,8 @@ test_minimal(void)
 	    "[listener smtps]\n"
 	    "mode = implicit\n"
 	    "listen = 127.0.0.1:465\n"
-	    "require_auth = yes\n", NULL);
+	    "require_auth = yes\n"
+	    "accept_proxy = no\n", NULL);
 
 	CHECK_TEXT(after_first_line(printed), expected,
 	    "minimal: defaults printed");
@@ -200,6 +201,7 @@ test_everything_set(void)
 	    "[listener submission]\n"
 	    "mode = starttls\n"
 	    "require_auth = no\n"
+	    "accept_proxy = no\n"
 	    "listen = 0.0.0.0:587 [::]:587 192.0.2.10:2587 192.0.2.11:2587\n"
 	    "    192.0.2.12:2587 192.0.2.13:2587 192.0.2.14:2587\n"
 	    "[listener smtps.v6]\n"
@@ -268,11 +270,13 @@ test_everything_set(void)
 	    "listen = 0.0.0.0:587, [::]:587, 192.0.2.10:2587, 192.0.2.11:2587\n"
 	    "    192.0.2.12:2587, 192.0.2.13:2587, 192.0.2.14:2587\n"
 	    "require_auth = no\n"
+	    "accept_proxy = no\n"
 	    "\n"
 	    "[listener smtps.v6]\n"
 	    "mode = implicit\n"
 	    "listen = [::]:465\n"
-	    "require_auth = yes\n", NULL);
+	    "require_auth = yes\n"
+	    "accept_proxy = no\n", NULL);
 
 	CHECK_TEXT(after_first_line(printed), expected,
 	    "everything set: values printed in canonical form");
@@ -310,7 +314,8 @@ test_proxy_tlvs(void)
 		    "[listener smtps]\n"
 		    "mode = implicit\n"
 		    "listen = 127.0.0.1:465\n"
-		    "require_auth = yes\n",
+		    "require_auth = yes\n"
+		    "accept_proxy = no\n",
 		    "proxy_tlvs: [backend] and the listener printed");
 	free(printed);
 }

@@ -343,17 +343,23 @@ message_accepted(struct session *s)
 		session_quit(s);
 }
 
+/* Keeps the session (with its ticket, if any) for the slot's next connection. */
+static void
+save_tls_session(struct session *s)
+{
+	WOLFSSL_SESSION *saved = wolfSSL_get1_session(s->ssl);
+
+	if (saved != NULL) {
+		wolfSSL_SESSION_free(s->saved);
+		s->saved = saved;
+	}
+}
+
 static void
 quit_accepted(struct session *s)
 {
-	if (options.resume && s->ssl != NULL) {
-		WOLFSSL_SESSION *saved = wolfSSL_get1_session(s->ssl);
-
-		if (saved != NULL) {
-			wolfSSL_SESSION_free(s->saved);
-			s->saved = saved;
-		}
-	}
+	if (options.resume && s->ssl != NULL)
+		save_tls_session(s);
 	if (s->ssl != NULL)
 		wolfSSL_shutdown(s->ssl);
 	s->worker->stats.connections_completed++;

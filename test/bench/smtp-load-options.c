@@ -268,7 +268,8 @@ build_message(void)
 	    "Subject: smtp-load test message\r\n\r\n",
 	    options.from, options.to, date);
 	if (n < 0 || (size_t)n >= sizeof(headers))
-		return usage_error("--from or --to: too long");
+		return usage_error("--from or --to: invalid (the headers exceed"
+		    " %zu bytes: use shorter addresses)", sizeof(headers));
 	header_length = (size_t)n;
 
 	options.message_length = header_length + remaining + 3;

@@ -57,7 +57,8 @@ static void
 session_set_state(struct session *s, enum session_state state)
 {
 	s->state = state;
-	if (state == SESSION_HOLD || state == SESSION_CLOSING)
+	if (state == SESSION_HOLD || state == SESSION_CLOSING ||
+	    state == SESSION_FREE)
 		s->deadline_ns = 0;
 	else
 		s->deadline_ns = uv_hrtime() + (uint64_t)(options.timeout * 1e9);
@@ -75,7 +76,7 @@ on_closed(uv_handle_t *handle)
 	struct session *s = handle->data;
 	struct worker *w = s->worker;
 
-	s->state = SESSION_FREE;
+	session_set_state(s, SESSION_FREE);
 	w->free_slots[w->free_count++] = s - w->sessions;
 	w->active--;
 	worker_launch(w);
@@ -148,7 +149,7 @@ on_written(uv_write_t *request, int status)
 		session_send_body(s);
 }
 
-/* Writes to the socket now, queueing the rest; false when the socket failed. */
+/* Writes to the socket now and queues the rest.  Returns false when the socket failed. */
 static bool
 write_raw(struct session *s, const char *data, size_t length)
 {
@@ -222,7 +223,10 @@ tls_error_text(WOLFSSL *ssl, int ret, char *buf, size_t size)
 	return buf;
 }
 
-/* Sends bytes over TLS once it is on, else in plaintext; false if closed. */
+/*
+ * Sends bytes over TLS once it is on, else in plaintext.  Returns false after
+ * closing the session on a failure.
+ */
 static bool
 session_send(struct session *s, const char *data, size_t length)
 {
@@ -301,7 +305,8 @@ session_send_body(struct session *s)
 		session_set_state(s, SESSION_DATA_END);
 }
 
-/* Called once EHLO (and AUTH, if requested) succeeded on TLS. */
+/* Starts the first message, or holds the session in an idle run, once EHLO
+ * (and AUTH, if requested) succeeded on TLS. */
 static void
 session_established(struct session *s)
 {
@@ -439,7 +444,7 @@ expected_code(enum session_state state)
 	}
 }
 
-/* Handles the last line of a reply, line without its CRLF. */
+/* Acts on the last line of a reply, given without its CRLF. */
 static void
 handle_reply(struct session *s, int code, const char *line)
 {

@@ -2,7 +2,7 @@
  * smtp-load: runs many SMTP submission sessions over TLS against one server
  * and reports messages per second, handshakes per second, latency
  * percentiles and errors by kind.  It is a benchmark tool for subtls and
- * other TLS fronts, never run by "meson test"; test/bench/README.md explains
+ * other TLS fronts, never run by "meson test".  test/bench/README.md explains
  * the options and the figures.
  *
  * This file contains main(), the worker threads and their libuv loops.  The

@@ -58,7 +58,7 @@ struct load_options {
 	enum tls_version_choice tls_version;
 	const char *ciphers;
 	long connections;		/* 0: limited by duration only */
-	double duration;		/* seconds, 0: limited by connections */
+	double duration;		/* seconds; 3600 when only connections is set */
 	long concurrency;
 	int threads;
 	const char *json_path;
@@ -77,8 +77,9 @@ extern struct load_options options;
 
 /*
  * A log-linear histogram of microseconds: values below 128 are exact, larger
- * ones fall into 64 buckets per power of two, so a percentile read from it is
- * within 1.6% of the true sample.  Its size is fixed whatever the run length.
+ * ones fall into 64 buckets per power of two, and a percentile read from it is
+ * the middle of its bucket, within 1% of the true sample.  Its size is fixed
+ * whatever the run length.
  */
 #define HISTOGRAM_EXACT 128
 #define HISTOGRAM_SUBBUCKETS 64
@@ -110,7 +111,7 @@ struct load_stats {
 	char first_error[ERROR_TEXT_SIZE];
 };
 
-/* Where a session is; all changes go through session_set_state(). */
+/* Where a session is.  Every change goes through session_set_state(). */
 enum session_state {
 	SESSION_FREE,		/* the slot contains no connection */
 	SESSION_CONNECTING,
@@ -194,7 +195,7 @@ WOLFSSL_CTX *tls_client_context(void);
 
 /* Starts sessions while the worker's budget, rate and limits allow it. */
 void worker_launch(struct worker *w);
-/* Stops starting sessions; held sessions send QUIT. Runs on the loop. */
+/* Stops starting sessions and sends QUIT on held ones.  Runs on the loop. */
 void worker_stop(struct worker *w);
 void worker_finish_if_done(struct worker *w);
 void worker_mark_ready_if_done(struct worker *w);

@@ -50,7 +50,7 @@ def run_load(load_client, subtls, postfix, certificate, tmp_path, mode, sender,
 
 
 def wait_for_count(maildir: Path, token: str, count: int, timeout: float = 30.0) -> list:
-    """Wait until maildir holds count messages with token, and return them."""
+    """Wait until maildir contains count messages with token, and return them."""
     deadline = time.monotonic() + timeout
     while True:
         found = find_messages(maildir, token)
@@ -97,8 +97,8 @@ def test_load_client_resumes_sessions(load_client, start_subtls, postfix, certif
     assert report["messages"]["accepted"] == CONNECTIONS * MESSAGES_PER_CONNECTION
 
 
-def test_load_client_without_resume_makes_full_handshakes(load_client, start_subtls, postfix,
-                                                          certificate, tmp_path):
+def test_resume_no_gives_full_handshakes(load_client, start_subtls, postfix, certificate,
+                                         tmp_path):
     subtls = start_subtls("unix")
     token = unique_token("smtp-load-no-resume")
 

@@ -267,22 +267,26 @@ merge_stats(const struct worker *workers, struct load_stats *total)
 	}
 }
 
-/* Prints "ready N" and writes the JSON status once every idle session is up or failed. */
+/*
+ * Writes the JSON status, then prints "ready N", once every idle session is
+ * set up or failed.  The file comes first, so a script that waits for the
+ * line finds the status complete.
+ */
 static void
 announce_ready(long established, double elapsed)
 {
 	struct load_stats status;
 
-	printf("ready %ld\n", established);
-	fflush(stdout);
+	if (options.json_path != NULL) {
+		memset(&status, 0, sizeof(status));
+		status.idle_established = (uint64_t)established;
+		report_json(options.json_path, &status, elapsed, "ready");
+	}
 	if (established < options.idle)
 		fprintf(stderr, "smtp-load: %ld of %ld idle sessions failed\n",
 		    options.idle - established, options.idle);
-	if (options.json_path == NULL)
-		return;
-	memset(&status, 0, sizeof(status));
-	status.idle_established = (uint64_t)established;
-	report_json(options.json_path, &status, elapsed, "ready");
+	printf("ready %ld\n", established);
+	fflush(stdout);
 }
 
 /*

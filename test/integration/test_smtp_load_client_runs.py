@@ -8,6 +8,7 @@ JSON report gives can be checked against the Maildir.
 """
 
 import json
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -131,3 +132,38 @@ def test_load_client_reports_rejected_auth(load_client, start_subtls, postfix, c
     assert report["messages"]["accepted"] == 0
     assert "AUTH: expected 235, got 535" in report["first_error"]
     assert find_messages(postfix.maildir, token) == []
+
+
+def test_idle_run_holds_sessions_until_sigterm(load_client, start_subtls, postfix, certificate,
+                                               tmp_path):
+    """--idle sets up every session with AUTH, prints "ready N", and ends on SIGTERM."""
+    subtls = start_subtls("unix")
+    report_path = tmp_path / "idle.json"
+    sessions = 20
+
+    process = subprocess.Popen(
+        [str(load_client), "--mode", "starttls", "--port", str(subtls.starttls_port),
+         "--cafile", str(certificate.certificate), "--sni", "localhost",
+         "--auth", f"{postfix.user}:{postfix.password}", "--idle", str(sessions),
+         "--rate", "100", "--hold", "120", "--timeout", "20", "--json", str(report_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready_line = process.stdout.readline()
+        status = json.loads(report_path.read_text())
+        process.send_signal(signal.SIGTERM)
+        output, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    report = json.loads(report_path.read_text())
+
+    assert ready_line == f"ready {sessions}\n", errors
+    assert status["state"] == "ready"
+    assert status["idle"]["established"] == sessions
+    assert process.returncode == 0, output + errors
+    assert report["state"] == "done"
+    assert report["idle"] == {"requested": sessions, "established": sessions, "failed": 0}
+    assert report["handshakes"]["completed"] == sessions
+    assert report["connections"]["completed"] == sessions
+    assert report["errors"]["total"] == 0, report["first_error"]

@@ -148,8 +148,10 @@ parse_count(const char *name, const char *text, long min, long max, long *out)
 	return 0;
 }
 
+/* Parses a number above 0 and at most max, in the unit named for the error message. */
 static int
-parse_seconds(const char *name, const char *text, double max, double *out)
+parse_positive(const char *name, const char *text, const char *unit,
+    double max, double *out)
 {
 	char *end;
 	double value;
@@ -158,10 +160,16 @@ parse_seconds(const char *name, const char *text, double max, double *out)
 	value = strtod(text, &end);
 	if (errno != 0 || end == text || *end != '\0' || !isfinite(value) ||
 	    value <= 0 || value > max)
-		return usage_error("--%s %s: invalid (seconds, more than 0 and at"
-		    " most %g)", name, text, max);
+		return usage_error("--%s %s: invalid (%s, more than 0 and at"
+		    " most %g)", name, text, unit, max);
 	*out = value;
 	return 0;
+}
+
+static int
+parse_seconds(const char *name, const char *text, double max, double *out)
+{
+	return parse_positive(name, text, "seconds", max, out);
 }
 
 static int
@@ -417,7 +425,8 @@ parse_one(int id, const char *arg)
 	case OPT_HOLD:
 		return parse_seconds("hold", arg, MAX_SECONDS, &options.hold);
 	case OPT_RATE:
-		return parse_seconds("rate", arg, 1e7, &options.rate);
+		return parse_positive("rate", arg, "connections per second", 1e7,
+		    &options.rate);
 	case OPT_MAX_OPENING:
 		return parse_count("max-opening", arg, 1, MAX_SESSIONS,
 		    &options.max_opening);

@@ -223,6 +223,12 @@ session_accept(struct listener *listener, int fd)
 		    (struct sockaddr *)&s->local_addr, &len);
 	}
 	session_format_address(&s->client_addr, s->peer, sizeof(s->peer));
+	if (rc == UV_ENOTCONN) {
+		/* The client reset the connection while it waited in the
+		 * accept queue, as HAProxy's health checks do. */
+		session_close(s, "client_closed", "reset before accept");
+		return;
+	}
 	if (rc != 0) {
 		session_close(s, "accept_failed", uv_strerror(rc));
 		return;

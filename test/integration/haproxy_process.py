@@ -25,8 +25,11 @@ class HaproxyProcess:
         self.config_path = directory / "haproxy.cfg"
         self.log_path = directory / "haproxy.log"
         # With check-send-proxy, each health check connection starts with a
-        # PROXY v2 header whose command is LOCAL.
+        # PROXY v2 header whose command is LOCAL.  smtpchk waits for the
+        # greeting and sends HELO, so subtls reads the header before
+        # HAProxy closes the connection.
         check = " check check-send-proxy inter 300ms" if health_checks else ""
+        check_option = "    option smtpchk\n" if health_checks else ""
         sections = [
             "global\n"
             "    maxconn 100\n"
@@ -41,6 +44,7 @@ class HaproxyProcess:
                 f"    bind 127.0.0.1:{self.ports[name]}\n"
                 f"    default_backend {name}_subtls\n"
                 f"backend {name}_subtls\n"
+                f"{check_option}"
                 f"    server subtls 127.0.0.1:{port} send-proxy-v2{check}\n")
         self.config_path.write_text("".join(sections))
         self.process = None

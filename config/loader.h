@@ -148,10 +148,11 @@ void *config_section_struct(struct config_loader *loader,
 char *config_strdup(struct config_loader *loader, const char *text);
 
 /* Writes text in double quotes, with control characters replaced by '?'
- * and anything after the first 66 bytes cut to "...", so that a message
- * stays one readable line.  out must have room for CONFIG_QUOTE_SIZE bytes.
+ * and anything after the first 250 bytes cut to "...", so that a message
+ * stays one line.  The limit leaves a file path of a usual length whole.
+ * out must have room for CONFIG_QUOTE_SIZE bytes.
  */
-#define CONFIG_QUOTE_SIZE 72
+#define CONFIG_QUOTE_SIZE 256
 const char *config_quote(char *out, const char *text);
 
 /* Value parsers (values.c).  config_parse_address() returns false with

@@ -103,8 +103,8 @@ raise_file_limit(const struct config_global *global)
 /*
  * Warns when the backend's unix socket cannot be used by the user subtls now
  * runs as.  Only a warning: the backend may simply not be running yet.
- * started_as_root selects the hint, because only root may set "group"; an
- * unprivileged subtls gets the group from whoever starts it.
+ * started_as_root selects the hint, because only a subtls started as root
+ * may set "group".  An unprivileged one gets its groups from its parent.
  */
 static void
 check_backend_socket(const struct config_backend_address *backend,

@@ -60,7 +60,7 @@ def test_backend_warning_as_root_names_group(start_subtls, postfix):
 
 
 def open_to_others(path: Path, base: Path) -> None:
-    """Make path readable and its directories up to base searchable for nobody."""
+    """Make path readable and its directories up to base searchable for the user nobody."""
     path.chmod(0o644 if path.is_file() else 0o755)
     for directory in path.parents:
         if directory == base.parent:

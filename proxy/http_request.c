@@ -148,10 +148,10 @@ is_field_line(const char *line, size_t length)
 }
 
 /*
- * Checks the start of a request line, the first len bytes received, before
- * its LF arrives: a control byte other than CR and HT, or a byte that
- * cannot be in a method token before the first space, rules out an HTTP/1.x
- * request, so binary data is rejected at once rather than at the timeout.
+ * Returns whether data, the first len bytes of a request line before its
+ * LF, can still start an HTTP/1.x request line.  A control byte other than
+ * CR and HT rules it out, and so does a byte before the first space that
+ * no method token contains.  So binary data gets 400 at once, not 408.
  */
 static bool
 is_possible_request_line(const char *data, size_t len)

@@ -3,8 +3,8 @@ bad request gets its error status without stopping subtls.
 
 A POST gets 405 with "Allow: GET, HEAD", an unknown path 404, a request
 head over 4 KiB 431, a head that is not complete within 5 seconds 408,
-and a request line that is not HTTP/1.x 400, as soon as the line or a byte
-that no request line contains arrives.  A connection past the 16 open ones
+and a request line that is not HTTP/1.x 400.  The 400 comes as soon as the
+line or a byte that no request line contains arrives.  A connection past the 16 open ones
 is closed with a warning.  After each one, /healthz still answers 200, and
 an SMTP session still works.
 """

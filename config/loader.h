@@ -75,6 +75,7 @@ struct config_key_use {
 	const char *file;	/* of the key line (the config or an include) */
 	unsigned line;		/* of the key line, 0 if the key is absent */
 	bool has_value;		/* a line of it held more than separators */
+	bool rejected;		/* a line of it had an invalid value */
 };
 
 /* Included files may include others up to this depth. */
@@ -121,6 +122,12 @@ void config_error(struct config_loader *loader, unsigned line,
 __attribute__((format(printf, 4, 5)))
 void config_error_in(struct config_loader *loader, const char *file,
     unsigned line, const char *format, ...);
+
+/* Writes "file:line: warning: message" for a setting that loads but is
+ * probably a mistake.  Warnings are not counted as errors. */
+__attribute__((format(printf, 3, 4)))
+void config_warning(struct config_loader *loader, unsigned line,
+    const char *format, ...);
 
 /* Reads file, already open, with the current loader->path (config.c). */
 void config_parse_file(struct config_loader *loader, FILE *file);

@@ -1,7 +1,8 @@
 """subtls started as root without user refuses to run, unless allow_root = yes.
 
 The listeners are bound first, so the refusal comes after the privilege
-drop step, and the error names both fixes.
+drop step, and the error names both fixes.  Running as root with
+allow_root = yes logs a warning.
 """
 
 import os
@@ -59,7 +60,11 @@ def test_allow_root_yes_runs(binary, certificate, tmp_path):
 
     process.start()
     try:
-        assert REFUSAL not in process.log_text()
+        log = process.log_text()
+        assert REFUSAL not in log
+        assert ("warning: running as root because allow_root = yes: a flaw in subtls "
+                "or wolfSSL would give an attacker root; set user in [global] to run "
+                "as an unprivileged account") in log, log
     finally:
         assert process.stop() == 0, process.log_text()
 

@@ -364,6 +364,14 @@ main(int argc, char **argv)
 		if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 			fprintf(stderr, "subtls: %s: warning: %s\n", path,
 			    IDENTITY_NONE_WARNING);
+		/* The file is fine for a start as another user (the systemd
+		 * unit), so this is only a warning. */
+		if (geteuid() == 0 && cfg->global.user == NULL &&
+		    !cfg->global.allow_root)
+			fprintf(stderr, "subtls: %s: warning: no user in "
+			    "[global] and allow_root is not yes, so a start as "
+			    "root would be refused; a start as another user "
+			    "works\n", path);
 		status = 0;
 	} else {
 		log_setup(cfg->global.log, cfg->global.log_level);

@@ -93,3 +93,27 @@ def test_chroot_needs_root_start(binary, certificate):
         assert "listening" not in result.stderr
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_check_as_root_warns_without_user(binary, certificate, tmp_path):
+    """-t passes the file, which suits a start as another user, and warns."""
+    process = make_process(binary, certificate, tmp_path, allow_root="")
+
+    result = subprocess.run([str(process.binary), "-t", "-c", str(process.config_path)],
+                            capture_output=True, text=True, timeout=20,
+                            stdin=subprocess.DEVNULL)
+
+    assert result.returncode == 0, result.stderr
+    assert ("warning: no user in [global] and allow_root is not yes, so a start as root "
+            "would be refused; a start as another user works") in result.stderr
+
+
+def test_check_as_root_quiet_with_allow_root(binary, certificate, tmp_path):
+    process = make_process(binary, certificate, tmp_path, allow_root="yes")
+
+    result = subprocess.run([str(process.binary), "-t", "-c", str(process.config_path)],
+                            capture_output=True, text=True, timeout=20,
+                            stdin=subprocess.DEVNULL)
+
+    assert result.returncode == 0, result.stderr
+    assert "a start as root would be refused" not in result.stderr

@@ -5,6 +5,7 @@
  * json, the JSON object of log_json.h replaces the whole stderr line, and
  * the message in syslog.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,7 @@ stderr_is_journal(void)
 {
 	static int cached = -1;
 	const char *stream;
+	char *end;
 	unsigned long long device, inode;
 	struct stat st;
 
@@ -110,10 +112,17 @@ stderr_is_journal(void)
 		return cached == 1;
 	cached = 0;
 	stream = getenv("JOURNAL_STREAM");
-	if (stream != NULL &&
-	    sscanf(stream, "%llu:%llu", &device, &inode) == 2 &&
-	    fstat(STDERR_FILENO, &st) == 0 &&
-	    (unsigned long long)st.st_dev == device &&
+	if (stream == NULL || fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	errno = 0;
+	device = strtoull(stream, &end, 10);
+	if (errno != 0 || end == stream || *end != ':')
+		return false;
+	stream = end + 1;
+	inode = strtoull(stream, &end, 10);
+	if (errno != 0 || end == stream || *end != '\0')
+		return false;
+	if ((unsigned long long)st.st_dev == device &&
 	    (unsigned long long)st.st_ino == inode)
 		cached = 1;
 	return cached == 1;

@@ -452,6 +452,9 @@ follow_client(struct session *s)
 		case SMTP_FOLLOW_WAIT:
 			s->client_waiting = true;
 			break;
+		case SMTP_FOLLOW_OUT_OF_MEMORY:
+			session_close(s, "out_of_memory", NULL);
+			goto fail;
 		default:
 			break;
 		}
@@ -522,8 +525,12 @@ conversation_from_client(struct session *s)
 		relay_shutdown_backend(s);
 	if (s->state == SESSION_RELAYING)
 		conversation_drain_check(s);
-	if (s->state != SESSION_CLOSING)
+	if (s->state != SESSION_CLOSING) {
+		/* Every event is handled, and its line copied where needed. */
+		if (s->follower != NULL)
+			smtp_follower_release_buffers(s->follower);
 		session_update_reading(s);
+	}
 }
 
 static void
@@ -746,6 +753,11 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 		    &ev);
 		if (ev.type == SMTP_FOLLOW_NONE)
 			continue;
+		if (ev.type == SMTP_FOLLOW_OUT_OF_MEMORY) {
+			flush_replies(s, out, &out_len);
+			session_close(s, "out_of_memory", NULL);
+			break;
+		}
 		if (ev.type == SMTP_FOLLOW_REPLY_INVALID) {
 			flush_replies(s, out, &out_len);
 			session_close(s, "backend_protocol_error",

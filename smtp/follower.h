@@ -74,6 +74,9 @@ enum smtp_follow_event_type {
 	/* Client and server side. */
 	SMTP_FOLLOW_NONE,	/* the consumed bytes are buffered in the
 				 * follower or discarded: forward nothing */
+	SMTP_FOLLOW_OUT_OF_MEMORY, /* nothing consumed, because the follower's
+				 * buffers could not be allocated: close
+				 * the session */
 
 	/* Client side. */
 	SMTP_FOLLOW_CONTENT,	/* the consumed bytes are message content:
@@ -158,7 +161,8 @@ void smtp_follower_free(struct smtp_follower *f);
 /*
  * Follows len client bytes.  Returns how many bytes of data were consumed,
  * up to and including the one that completed the event written to *ev.  Only
- * SMTP_FOLLOW_WAIT consumes nothing while len > 0.  With len 0, it returns 0
+ * SMTP_FOLLOW_WAIT and SMTP_FOLLOW_OUT_OF_MEMORY consume nothing while
+ * len > 0.  With len 0, it returns 0
  * and SMTP_FOLLOW_NONE, or SMTP_FOLLOW_WAIT.
  */
 size_t smtp_follower_client(struct smtp_follower *f, const char *data,
@@ -172,6 +176,17 @@ size_t smtp_follower_client(struct smtp_follower *f, const char *data,
  */
 size_t smtp_follower_server(struct smtp_follower *f, const char *data,
     size_t len, struct smtp_follow_event *ev);
+
+/*
+ * Frees the follower's state of commands in progress (line buffers, the
+ * queue of commands awaiting replies, the names of an AUTH attempt: about
+ * 2.8 KB) when it holds nothing: no line partly read on either side, no
+ * command awaiting its reply and no AUTH exchange under way.  The line of the
+ * last event is invalid afterwards.  The next call with input allocates it
+ * again.  Call it once the events are handled, so an idle session does not
+ * keep it.
+ */
+void smtp_follower_release_buffers(struct smtp_follower *f);
 
 /*
  * Takes back the command of the last SMTP_FOLLOW_COMMAND event, which the

@@ -118,14 +118,14 @@ reply_auth(struct smtp_follower *f, int code)
 
 	f->client_state = CLIENT_COMMANDS;
 	if (code == 235) {
-		f->auth = f->auth_attempt;
+		f->auth = *f->auth_attempt;
 		f->authenticated = true;
 	} else if (code == 535) {
 		f->auth_failures++;
-		memcpy(f->failed_mechanism, f->auth_attempt.mechanism,
+		memcpy(f->failed_mechanism, f->auth_attempt->mechanism,
 		    sizeof(f->failed_mechanism));
 	}
-	explicit_bzero(&f->auth_attempt, sizeof(f->auth_attempt));
+	explicit_bzero(f->auth_attempt, sizeof(*f->auth_attempt));
 
 	if (code == 235)
 		return SMTP_FOLLOW_AUTH_SUCCEEDED;
@@ -263,6 +263,10 @@ smtp_follower_server(struct smtp_follower *f, const char *data, size_t len,
 
 	if (f->reply_invalid) {
 		ev->type = SMTP_FOLLOW_REPLY_INVALID;
+		return 0;
+	}
+	if (len > 0 && !follower_buffers_get(f)) {
+		ev->type = SMTP_FOLLOW_OUT_OF_MEMORY;
 		return 0;
 	}
 

@@ -123,6 +123,8 @@ follower_buffers_get(struct smtp_follower *f)
 	f->pending = f->buffers->pending;
 	f->mail_from = f->buffers->mail_from;
 	f->mail_from[0] = '\0';
+	f->sender = f->buffers->sender;
+	f->sender[0] = '\0';
 	f->auth_attempt = &f->buffers->auth_attempt;
 	memset(f->auth_attempt, 0, sizeof(*f->auth_attempt));
 	return true;
@@ -133,7 +135,8 @@ smtp_follower_release_buffers(struct smtp_follower *f)
 {
 	follower_client_line_wipe(f);
 	if (f->buffers == NULL || f->client_line_len > 0 ||
-	    f->pending_count > 0 || f->client_state == CLIENT_AUTH_RESPONSE)
+	    f->pending_count > 0 || f->client_state == CLIENT_AUTH_RESPONSE ||
+	    f->in_transaction)
 		return;
 	/* A complete reply line was reported already; a partial one stays. */
 	if (f->server_line_len > 0 &&
@@ -148,6 +151,7 @@ smtp_follower_release_buffers(struct smtp_follower *f)
 	f->server_line = NULL;
 	f->pending = NULL;
 	f->mail_from = NULL;
+	f->sender = NULL;
 	f->auth_attempt = NULL;
 	f->server_line_len = 0;
 	f->pending_first = 0;
@@ -606,6 +610,7 @@ smtp_follower_free(struct smtp_follower *f)
 		explicit_bzero(f->buffers, sizeof(*f->buffers));
 		free(f->buffers);
 	}
+	free(f->auth);
 	explicit_bzero(f, sizeof(*f));
 	free(f);
 }
@@ -647,19 +652,24 @@ smtp_follower_authenticated(const struct smtp_follower *f)
 const char *
 smtp_follower_auth_user(const struct smtp_follower *f)
 {
-	return f->auth.authcid;
+	const char *mechanism = smtp_follower_auth_mechanism(f);
+	const char *authzid = mechanism + strlen(mechanism) + 1;
+
+	return f->auth != NULL ? authzid + strlen(authzid) + 1 : "";
 }
 
 const char *
 smtp_follower_auth_authzid(const struct smtp_follower *f)
 {
-	return f->auth.authzid;
+	const char *mechanism = smtp_follower_auth_mechanism(f);
+
+	return f->auth != NULL ? mechanism + strlen(mechanism) + 1 : "";
 }
 
 const char *
 smtp_follower_auth_mechanism(const struct smtp_follower *f)
 {
-	return f->auth.mechanism;
+	return f->auth != NULL ? f->auth : "";
 }
 
 const char *

@@ -74,9 +74,8 @@ enum smtp_follow_event_type {
 	/* Client and server side. */
 	SMTP_FOLLOW_NONE,	/* the consumed bytes are buffered in the
 				 * follower or discarded: forward nothing */
-	SMTP_FOLLOW_OUT_OF_MEMORY, /* nothing consumed, because the follower's
-				 * buffers could not be allocated: close
-				 * the session */
+	SMTP_FOLLOW_OUT_OF_MEMORY, /* the follower could not allocate memory:
+				 * forward nothing and close the session */
 
 	/* Client side. */
 	SMTP_FOLLOW_CONTENT,	/* the consumed bytes are message content:
@@ -172,19 +171,21 @@ size_t smtp_follower_client(struct smtp_follower *f, const char *data,
  * Follows len backend bytes.  Returns how many bytes were consumed, up to and
  * including the LF of the line that the event written to *ev reports.  After
  * SMTP_FOLLOW_REPLY_INVALID the follower consumes nothing more and reports
- * SMTP_FOLLOW_REPLY_INVALID again.
+ * SMTP_FOLLOW_REPLY_INVALID again.  SMTP_FOLLOW_OUT_OF_MEMORY comes before
+ * any byte is consumed, or with the line of a 235 reply whose login name
+ * could not be kept.
  */
 size_t smtp_follower_server(struct smtp_follower *f, const char *data,
     size_t len, struct smtp_follow_event *ev);
 
 /*
  * Frees the follower's state of commands in progress (line buffers, the
- * queue of commands awaiting replies, the names of an AUTH attempt: about
- * 2.8 KB) when it holds nothing: no line partly read on either side, no
- * command awaiting its reply and no AUTH exchange under way.  The line of the
- * last event is invalid afterwards.  The next call with input allocates it
- * again.  Call it once the events are handled, so an idle session does not
- * keep it.
+ * queue of commands awaiting replies, the paths of MAIL, the names of an AUTH
+ * attempt: about 3 KB) when it holds nothing: no line partly read on either
+ * side, no command awaiting its reply, no AUTH exchange under way and no mail
+ * transaction open.  The line of the last event is invalid afterwards.  The
+ * next call with input allocates it again.  Call it once the events are
+ * handled, so an idle session does not keep it.
  */
 void smtp_follower_release_buffers(struct smtp_follower *f);
 

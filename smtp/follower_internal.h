@@ -66,14 +66,15 @@ struct auth_names {
  * The state of commands in progress, in one block that exists only while the
  * follower needs it: allocated by the first call with input, and freed by
  * smtp_follower_release_buffers() once no line is partly read on either side,
- * no command awaits a reply and no AUTH exchange is under way.  An idle
- * session does not hold it.
+ * no command awaits a reply, no AUTH exchange is under way and no mail
+ * transaction is open.  An idle session does not hold it.
  */
 struct follower_buffers {
 	char client_line[SMTP_FOLLOW_LINE_MAX];
 	char server_line[SMTP_FOLLOW_LINE_MAX];
 	struct pending pending[FOLLOWER_PENDING_MAX];
 	char mail_from[SMTP_FOLLOW_PATH_MAX + 1];
+	char sender[SMTP_FOLLOW_PATH_MAX + 1];
 	struct auth_names auth_attempt;
 };
 
@@ -105,13 +106,16 @@ struct smtp_follower {
 
 	/* What the conversation established. */
 	char *mail_from;	/* in buffers: of the last MAIL sent */
-	char sender[SMTP_FOLLOW_PATH_MAX + 1];	  /* of the accepted MAIL */
+	char *sender;		/* in buffers: of the accepted MAIL, "" outside
+				 * a transaction */
 	unsigned recipients;
 	bool in_transaction;	/* MAIL accepted, no final reply yet */
 	struct smtp_follow_message message;
 	struct auth_names *auth_attempt; /* in buffers: of the AUTH in
 					  * progress */
-	struct auth_names auth;		/* of the successful AUTH */
+	char *auth;		/* of the successful AUTH, NULL before: its
+				 * mechanism, authzid and authcid, each
+				 * ending in NUL */
 	bool authenticated;
 	unsigned auth_failures;
 	char failed_mechanism[SMTP_FOLLOW_MECHANISM_MAX + 1]; /* of the last 535 */

@@ -506,8 +506,8 @@ check_outcome(const struct follow_case *c)
 
 /*
  * The state of commands in progress is freed by a release while nothing is
- * in progress, and kept while a line is partly read, a reply is awaited or
- * an AUTH exchange is under way.
+ * in progress, and kept while a line is partly read, a reply is awaited, an
+ * AUTH exchange is under way or a mail transaction is open.
  */
 static const struct release_step {
 	char side;
@@ -527,7 +527,13 @@ static const struct release_step {
 	{ 'C', LOGIN_PASSWORD "\r\n", true },
 	{ 'S', "235 2.7.0 Authentication successful\r\n", false },
 	{ 'C', "MAIL FROM:<alice@example.com>\r\n", true },
-	{ 'S', "250 2.1.0 Ok\r\n", false },
+	{ 'S', "250 2.1.0 Ok\r\n", true },
+	{ 'C', "RCPT TO:<bob@example.com>\r\n", true },
+	{ 'S', "250 2.1.5 Ok\r\n", true },
+	{ 'C', "DATA\r\n", true },
+	{ 'S', "354 End data with <CR><LF>.<CR><LF>\r\n", true },
+	{ 'C', "Subject: test\r\n\r\nbody\r\n.\r\n", true },
+	{ 'S', "250 2.0.0 Ok: queued as 4XyZ1\r\n", false },
 };
 
 static void
@@ -550,10 +556,17 @@ check_buffers_released(void)
 	}
 	CHECK(strcmp(r.events, "220:greeting EHLO 250-EHLO 250:EHLO AUTH "
 	    "334:AUTH response 334:AUTH response response 235:auth-ok MAIL "
-	    "250:MAIL") == 0, "release: events %s", r.events);
+	    "250:MAIL RCPT 250:RCPT DATA 354:DATA end 250:accepted") == 0,
+	    "release: events %s", r.events);
 	CHECK(strcmp(smtp_follower_auth_user(f), "alice") == 0,
 	    "release: auth user \"%s\"", smtp_follower_auth_user(f));
-	CHECK(smtp_follower_in_transaction(f), "release: MAIL accepted");
+	CHECK(strcmp(smtp_follower_auth_mechanism(f), "LOGIN") == 0,
+	    "release: auth mechanism \"%s\"", smtp_follower_auth_mechanism(f));
+	CHECK(strcmp(smtp_follower_message(f)->sender, "alice@example.com") ==
+	    0, "release: message sender \"%s\"",
+	    smtp_follower_message(f)->sender);
+	CHECK(strcmp(smtp_follower_message(f)->queue_id, "4XyZ1") == 0,
+	    "release: queue id \"%s\"", smtp_follower_message(f)->queue_id);
 	smtp_follower_free(f);
 }
 

@@ -181,6 +181,8 @@ conversation_free(struct session *s)
 		explicit_bzero(s->xclient_held, s->xclient_held_len);
 	free(s->xclient_held);
 	s->xclient_held = NULL;
+	free(s->xclient_reply);
+	s->xclient_reply = NULL;
 }
 
 bool
@@ -289,7 +291,9 @@ send_xclient(struct session *s)
 	char *line = malloc(SMTP_FOLLOW_LINE_MAX + 1);
 	size_t n;
 
-	if (line == NULL) {
+	if (line == NULL || (s->xclient_reply == NULL &&
+	    (s->xclient_reply = calloc(1, SESSION_XCLIENT_REPLY_MAX)) == NULL)) {
+		free(line);
 		session_close(s, "out_of_memory", NULL);
 		return;
 	}
@@ -650,8 +654,8 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 	size_t used = 0, n;
 	char detail[256];
 
-	n = len < sizeof(s->xclient_reply) - 1 - s->xclient_reply_len ?
-	    len : sizeof(s->xclient_reply) - 1 - s->xclient_reply_len;
+	n = len < SESSION_XCLIENT_REPLY_MAX - 1 - s->xclient_reply_len ?
+	    len : SESSION_XCLIENT_REPLY_MAX - 1 - s->xclient_reply_len;
 	memcpy(s->xclient_reply + s->xclient_reply_len, data, n);
 	s->xclient_reply_len += n;
 
@@ -679,6 +683,8 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 		return len;
 	}
 	s->xclient = XCLIENT_OFF;
+	free(s->xclient_reply);
+	s->xclient_reply = NULL;
 	reply_wait_start(s);
 	held = uv_buf_init(s->xclient_held, (unsigned)s->xclient_held_len);
 	session_write_backend_bufs(s, &held, 1, s->xclient_held,

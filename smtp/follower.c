@@ -611,6 +611,7 @@ smtp_follower_free(struct smtp_follower *f)
 		free(f->buffers);
 	}
 	free(f->auth);
+	free(f->message);
 	explicit_bzero(f, sizeof(*f));
 	free(f);
 }
@@ -687,5 +688,7 @@ smtp_follower_auth_failures(const struct smtp_follower *f)
 const struct smtp_follow_message *
 smtp_follower_message(const struct smtp_follower *f)
 {
-	return &f->message;
+	static const struct smtp_follow_message none;
+
+	return f->message != NULL ? f->message : &none;
 }

@@ -172,8 +172,8 @@ size_t smtp_follower_client(struct smtp_follower *f, const char *data,
  * including the LF of the line that the event written to *ev reports.  After
  * SMTP_FOLLOW_REPLY_INVALID the follower consumes nothing more and reports
  * SMTP_FOLLOW_REPLY_INVALID again.  SMTP_FOLLOW_OUT_OF_MEMORY comes before
- * any byte is consumed, or with the line of a 235 reply whose login name
- * could not be kept.
+ * any byte is consumed, or with the line of a 235 reply or of a message's
+ * final reply whose details could not be kept.
  */
 size_t smtp_follower_server(struct smtp_follower *f, const char *data,
     size_t len, struct smtp_follow_event *ev);
@@ -250,7 +250,7 @@ unsigned smtp_follower_auth_failures(const struct smtp_follower *f);
 /*
  * Returns the last message that got its final reply, valid from
  * SMTP_FOLLOW_MESSAGE_ACCEPTED or SMTP_FOLLOW_MESSAGE_REJECTED until the next
- * such event.  Owned by f.
+ * such event, and a message with empty fields before the first.  Owned by f.
  */
 const struct smtp_follow_message *smtp_follower_message(
     const struct smtp_follower *f);

@@ -110,7 +110,7 @@ struct smtp_follower {
 				 * a transaction */
 	unsigned recipients;
 	bool in_transaction;	/* MAIL accepted, no final reply yet */
-	struct smtp_follow_message message;
+	struct smtp_follow_message *message;	/* NULL before the first */
 	struct auth_names *auth_attempt; /* in buffers: of the AUTH in
 					  * progress */
 	char *auth;		/* of the successful AUTH, NULL before: its

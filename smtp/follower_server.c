@@ -163,8 +163,13 @@ static enum smtp_follow_event_type
 reply_message(struct smtp_follower *f, const struct pending *p, int code,
     const char *text, size_t len)
 {
-	struct smtp_follow_message *m = &f->message;
+	struct smtp_follow_message *m = f->message;
 	bool accepted = code >= 200 && code < 300;
+
+	if (m == NULL && (m = f->message = malloc(sizeof(*m))) == NULL) {
+		follower_transaction_reset(f);
+		return SMTP_FOLLOW_OUT_OF_MEMORY;
+	}
 
 	memcpy(m->sender, f->sender, sizeof(m->sender));
 	m->recipients = f->recipients;

@@ -688,7 +688,7 @@ smtp_follower_auth_failures(const struct smtp_follower *f)
 const struct smtp_follow_message *
 smtp_follower_message(const struct smtp_follower *f)
 {
-	static const struct smtp_follow_message none;
+	static const struct smtp_follow_message no_message;
 
-	return f->message != NULL ? f->message : &none;
+	return f->message != NULL ? f->message : &no_message;
 }

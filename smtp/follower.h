@@ -181,11 +181,11 @@ size_t smtp_follower_server(struct smtp_follower *f, const char *data,
 /*
  * Frees the follower's state of commands in progress (line buffers, the
  * queue of commands awaiting replies, the paths of MAIL, the names of an AUTH
- * attempt: about 3 KB) when it holds nothing: no line partly read on either
- * side, no command awaiting its reply, no AUTH exchange under way and no mail
- * transaction open.  The line of the last event is invalid afterwards.  The
- * next call with input allocates it again.  Call it once the events are
- * handled, so an idle session does not keep it.
+ * attempt: about 3 KB) when none of it is needed: no line partly read on
+ * either side, no command awaiting its reply, no AUTH exchange under way and
+ * no mail transaction open.  The line of the last event is invalid
+ * afterwards.  The next call with input allocates it again.  Call it once the
+ * events are handled, so an idle session does not keep it.
  */
 void smtp_follower_release_buffers(struct smtp_follower *f);
 

@@ -64,10 +64,10 @@ struct auth_names {
 
 /*
  * The state of commands in progress, in one block that exists only while the
- * follower needs it: allocated by the first call with input, and freed by
- * smtp_follower_release_buffers() once no line is partly read on either side,
- * no command awaits a reply, no AUTH exchange is under way and no mail
- * transaction is open.  An idle session does not hold it.
+ * follower needs it.  The first call with input allocates it.
+ * smtp_follower_release_buffers() frees it once no line is partly read on
+ * either side, no command awaits a reply, no AUTH exchange is under way and
+ * no mail transaction is open, so an idle session does not keep it.
  */
 struct follower_buffers {
 	char client_line[SMTP_FOLLOW_LINE_MAX];

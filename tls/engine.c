@@ -26,7 +26,7 @@
  * reads at most 16 KB of handshake message). */
 #define HELLO_RECORDS_MAX (16384 + 4 * 5)
 
-/* The longest error text kept for the close line. */
+/* Maximum size of the error text kept for the close line, with its NUL. */
 #define ENGINE_ERROR_MAX 128
 
 struct tls_engine {

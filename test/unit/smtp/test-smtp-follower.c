@@ -343,7 +343,7 @@ feed_events(struct smtp_follower *f, struct run *r, char side,
 	}
 }
 
-/* Feeds one chunk, then releases the buffers when the run says so. */
+/* Feeds one chunk, then releases the buffers if r->release_buffers is set. */
 static void
 feed(struct smtp_follower *f, struct run *r, char side, const char *data,
     size_t len)

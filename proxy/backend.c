@@ -164,6 +164,7 @@ on_backend_connected(uv_connect_t *req, int status)
 {
 	struct session *s = req->data;
 
+	free(req);
 	/* Canceled: the session ended, or moves to the next address. */
 	if (s->state == SESSION_CLOSING || status == UV_ECANCELED)
 		return;
@@ -201,6 +202,7 @@ backend_connect(struct session *s)
 {
 	const struct config_backend_address *cfg;
 	uv_loop_t *loop = &s->server->loop;
+	uv_connect_t *connect;
 	int rc = 0;
 
 	session_set_state(s, SESSION_BACKEND_CONNECT);
@@ -214,6 +216,11 @@ backend_connect(struct session *s)
 		return;
 	}
 	snprintf(s->backend_name, sizeof(s->backend_name), "%s", cfg->text);
+	connect = malloc(sizeof(*connect));
+	if (connect == NULL) {
+		connect_failed(s, UV_ENOMEM);
+		return;
+	}
 
 	if (cfg->is_unix)
 		uv_pipe_init(loop, &s->backend.pipe, 0);
@@ -224,17 +231,21 @@ backend_connect(struct session *s)
 	s->backend.handle.data = s;
 	s->backend_open = true;
 	s->open_handles++;
-	s->connect_request.data = s;
+	connect->data = s;
 	s->backend_connect_started_ns = uv_hrtime();
 
+	/* on_backend_connected() frees the request; it is not called when
+	 * uv_tcp_connect() fails at once. */
 	if (cfg->is_unix)
-		uv_pipe_connect(&s->connect_request, &s->backend.pipe,
-		    cfg->unix_path, on_backend_connected);
+		uv_pipe_connect(connect, &s->backend.pipe, cfg->unix_path,
+		    on_backend_connected);
 	else
-		rc = uv_tcp_connect(&s->connect_request, &s->backend.tcp,
+		rc = uv_tcp_connect(connect, &s->backend.tcp,
 		    (const struct sockaddr *)&cfg->tcp, on_backend_connected);
-	if (rc != 0)
+	if (rc != 0) {
+		free(connect);
 		connect_failed(s, rc);
+	}
 }
 
 void

@@ -181,6 +181,8 @@ conversation_free(struct session *s)
 		explicit_bzero(s->xclient_held, s->xclient_held_len);
 	free(s->xclient_held);
 	s->xclient_held = NULL;
+	free(s->xclient_reply);
+	s->xclient_reply = NULL;
 }
 
 bool
@@ -289,7 +291,9 @@ send_xclient(struct session *s)
 	char *line = malloc(SMTP_FOLLOW_LINE_MAX + 1);
 	size_t n;
 
-	if (line == NULL) {
+	if (line == NULL || (s->xclient_reply == NULL &&
+	    (s->xclient_reply = calloc(1, SESSION_XCLIENT_REPLY_MAX)) == NULL)) {
+		free(line);
 		session_close(s, "out_of_memory", NULL);
 		return;
 	}
@@ -452,6 +456,9 @@ follow_client(struct session *s)
 		case SMTP_FOLLOW_WAIT:
 			s->client_waiting = true;
 			break;
+		case SMTP_FOLLOW_OUT_OF_MEMORY:
+			session_close(s, "out_of_memory", NULL);
+			goto fail;
 		default:
 			break;
 		}
@@ -522,8 +529,12 @@ conversation_from_client(struct session *s)
 		relay_shutdown_backend(s);
 	if (s->state == SESSION_RELAYING)
 		conversation_drain_check(s);
-	if (s->state != SESSION_CLOSING)
+	if (s->state != SESSION_CLOSING) {
+		/* Every event is handled, and its line copied where needed. */
+		if (s->follower != NULL)
+			smtp_follower_release_buffers(s->follower);
 		session_update_reading(s);
+	}
 }
 
 static void
@@ -643,8 +654,8 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 	size_t used = 0, n;
 	char detail[256];
 
-	n = len < sizeof(s->xclient_reply) - 1 - s->xclient_reply_len ?
-	    len : sizeof(s->xclient_reply) - 1 - s->xclient_reply_len;
+	n = len < SESSION_XCLIENT_REPLY_MAX - 1 - s->xclient_reply_len ?
+	    len : SESSION_XCLIENT_REPLY_MAX - 1 - s->xclient_reply_len;
 	memcpy(s->xclient_reply + s->xclient_reply_len, data, n);
 	s->xclient_reply_len += n;
 
@@ -672,6 +683,8 @@ xclient_reply_input(struct session *s, const char *data, size_t len)
 		return len;
 	}
 	s->xclient = XCLIENT_OFF;
+	free(s->xclient_reply);
+	s->xclient_reply = NULL;
 	reply_wait_start(s);
 	held = uv_buf_init(s->xclient_held, (unsigned)s->xclient_held_len);
 	session_write_backend_bufs(s, &held, 1, s->xclient_held,
@@ -746,6 +759,11 @@ conversation_from_backend(struct session *s, const char *data, size_t len)
 		    &ev);
 		if (ev.type == SMTP_FOLLOW_NONE)
 			continue;
+		if (ev.type == SMTP_FOLLOW_OUT_OF_MEMORY) {
+			flush_replies(s, out, &out_len);
+			session_close(s, "out_of_memory", NULL);
+			break;
+		}
 		if (ev.type == SMTP_FOLLOW_REPLY_INVALID) {
 			flush_replies(s, out, &out_len);
 			session_close(s, "backend_protocol_error",

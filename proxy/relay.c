@@ -319,6 +319,14 @@ handshake_progress(struct session *s)
 	backend_connect(s);
 }
 
+/* libuv calls it when the FIN is sent, or canceled when the handle closes. */
+static void
+on_backend_shutdown(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
 /*
  * Half-closes the backend once the client is done sending and everything it
  * sent has been followed and written.
@@ -326,13 +334,22 @@ handshake_progress(struct session *s)
 void
 relay_shutdown_backend(struct session *s)
 {
+	uv_shutdown_t *shutdown;
+
 	if (!s->client_finished || s->backend_shut || s->backend_writes > 0 ||
 	    conversation_client_blocked(s))
 		return;
 	s->backend_shut = true;
-	s->backend_shutdown.data = s;
-	if (uv_shutdown(&s->backend_shutdown, &s->backend.stream, NULL) != 0)
+	shutdown = malloc(sizeof(*shutdown));
+	if (shutdown == NULL) {
+		session_close(s, "out_of_memory", NULL);
+		return;
+	}
+	if (uv_shutdown(shutdown, &s->backend.stream, on_backend_shutdown) !=
+	    0) {
+		free(shutdown);
 		session_close(s, "client_closed", NULL);
+	}
 }
 
 void

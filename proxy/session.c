@@ -167,6 +167,7 @@ on_client_shutdown(uv_shutdown_t *req, int status)
 {
 	struct session *s = req->data;
 
+	free(req);
 	if (status < 0 || s->client_finished || s->client_closing ||
 	    uv_read_start((uv_stream_t *)&s->client, linger_alloc,
 	    on_linger_read) != 0)
@@ -850,6 +851,7 @@ void
 session_close(struct session *s, const char *reason, const char *detail)
 {
 	struct server *srv = s->server;
+	uv_shutdown_t *shutdown;
 
 	if (s->state == SESSION_CLOSING)
 		return;
@@ -879,9 +881,15 @@ session_close(struct session *s, const char *reason, const char *detail)
 	/* Flush what was written to the client (a final reply), then close. */
 	if (s->client_closing)
 		return;
-	s->client_shutdown.data = s;
-	if (uv_shutdown(&s->client_shutdown, (uv_stream_t *)&s->client,
+	shutdown = malloc(sizeof(*shutdown));
+	if (shutdown == NULL) {
+		close_client_now(s);
+		return;
+	}
+	shutdown->data = s;
+	if (uv_shutdown(shutdown, (uv_stream_t *)&s->client,
 	    on_client_shutdown) != 0) {
+		free(shutdown);
 		close_client_now(s);
 		return;
 	}

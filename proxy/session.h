@@ -47,6 +47,9 @@ enum session_state {
 /* Bytes read from a socket at once, and the most one relay write carries. */
 #define SESSION_READ_SIZE 16384
 
+/* Bytes kept of the backend's reply to XCLIENT, for the log, with a NUL. */
+#define SESSION_XCLIENT_REPLY_MAX 128
+
 /* The progress of the XCLIENT command of identity = xclient. */
 enum session_xclient {
 	XCLIENT_OFF,		/* another identity, or XCLIENT is done */
@@ -86,9 +89,8 @@ struct session {
 		uv_tcp_t tcp;
 		uv_pipe_t pipe;
 	} backend;
-	uv_connect_t connect_request;
-	uv_shutdown_t client_shutdown;
-	uv_shutdown_t backend_shutdown;
+	/* The connect and shutdown requests are allocated when made, because
+	 * an idle session needs none of them. */
 	uv_timer_t timer;
 	unsigned open_handles;
 	char backend_name[128];		/* the address text, "" before one
@@ -147,7 +149,9 @@ struct session {
 	enum session_xclient xclient;
 	char *xclient_held;		/* the command XCLIENT goes before */
 	size_t xclient_held_len;
-	char xclient_reply[128];	/* the start of the backend's reply */
+	char *xclient_reply;		/* XCLIENT_SENT: the start of the
+					 * backend's reply, NUL-terminated in
+					 * SESSION_XCLIENT_REPLY_MAX bytes */
 	size_t xclient_reply_len;
 };
 

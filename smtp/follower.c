@@ -110,6 +110,53 @@ follower_pending_push(struct smtp_follower *f, enum smtp_command command,
 	f->pending_count++;
 }
 
+bool
+follower_buffers_get(struct smtp_follower *f)
+{
+	if (f->buffers != NULL)
+		return true;
+	f->buffers = malloc(sizeof(*f->buffers));
+	if (f->buffers == NULL)
+		return false;
+	f->client_line = f->buffers->client_line;
+	f->server_line = f->buffers->server_line;
+	f->pending = f->buffers->pending;
+	f->mail_from = f->buffers->mail_from;
+	f->mail_from[0] = '\0';
+	f->sender = f->buffers->sender;
+	f->sender[0] = '\0';
+	f->auth_attempt = &f->buffers->auth_attempt;
+	memset(f->auth_attempt, 0, sizeof(*f->auth_attempt));
+	return true;
+}
+
+void
+smtp_follower_release_buffers(struct smtp_follower *f)
+{
+	follower_client_line_wipe(f);
+	if (f->buffers == NULL || f->client_line_len > 0 ||
+	    f->pending_count > 0 || f->client_state == CLIENT_AUTH_RESPONSE ||
+	    f->in_transaction)
+		return;
+	/* A complete reply line was reported already; a partial one stays. */
+	if (f->server_line_len > 0 &&
+	    f->server_line[f->server_line_len - 1] != '\n')
+		return;
+
+	/* A refused AUTH leaves its login name here. */
+	explicit_bzero(f->auth_attempt, sizeof(*f->auth_attempt));
+	free(f->buffers);
+	f->buffers = NULL;
+	f->client_line = NULL;
+	f->server_line = NULL;
+	f->pending = NULL;
+	f->mail_from = NULL;
+	f->sender = NULL;
+	f->auth_attempt = NULL;
+	f->server_line_len = 0;
+	f->pending_first = 0;
+}
+
 void
 follower_transaction_reset(struct smtp_follower *f)
 {
@@ -212,7 +259,7 @@ client_bdat(struct smtp_follower *f, const char *arg, size_t len)
 static void
 client_auth_decode(struct smtp_follower *f, const char *response, size_t len)
 {
-	struct auth_names *a = &f->auth_attempt;
+	struct auth_names *a = f->auth_attempt;
 
 	if (strcmp(a->mechanism, "PLAIN") == 0 && a->authcid[0] == '\0') {
 		smtp_auth_decode_plain(response, len, a->authzid, a->authcid);
@@ -227,7 +274,7 @@ client_auth_decode(struct smtp_follower *f, const char *response, size_t len)
 static void
 client_auth(struct smtp_follower *f, const char *arg, size_t len)
 {
-	struct auth_names *a = &f->auth_attempt;
+	struct auth_names *a = f->auth_attempt;
 	size_t i = 0, response;
 
 	memset(a, 0, sizeof(*a));
@@ -501,6 +548,10 @@ smtp_follower_client(struct smtp_follower *f, const char *data, size_t len,
 	}
 	if (len == 0)
 		return 0;
+	if (!follower_buffers_get(f)) {
+		ev->type = SMTP_FOLLOW_OUT_OF_MEMORY;
+		return 0;
+	}
 
 	switch (f->client_state) {
 	case CLIENT_DISCARD_ALL:
@@ -540,8 +591,13 @@ smtp_follower_new(bool greeting)
 	if (f == NULL)
 		return NULL;
 	f->client_state = CLIENT_COMMANDS;
-	if (greeting)
+	if (greeting) {
+		if (!follower_buffers_get(f)) {
+			free(f);
+			return NULL;
+		}
 		follower_pending_push(f, SMTP_CMD_GREETING, false, 0);
+	}
 	return f;
 }
 
@@ -550,6 +606,12 @@ smtp_follower_free(struct smtp_follower *f)
 {
 	if (f == NULL)
 		return;
+	if (f->buffers != NULL) {
+		explicit_bzero(f->buffers, sizeof(*f->buffers));
+		free(f->buffers);
+	}
+	free(f->auth);
+	free(f->message);
 	explicit_bzero(f, sizeof(*f));
 	free(f);
 }
@@ -591,19 +653,24 @@ smtp_follower_authenticated(const struct smtp_follower *f)
 const char *
 smtp_follower_auth_user(const struct smtp_follower *f)
 {
-	return f->auth.authcid;
+	const char *mechanism = smtp_follower_auth_mechanism(f);
+	const char *authzid = mechanism + strlen(mechanism) + 1;
+
+	return f->auth != NULL ? authzid + strlen(authzid) + 1 : "";
 }
 
 const char *
 smtp_follower_auth_authzid(const struct smtp_follower *f)
 {
-	return f->auth.authzid;
+	const char *mechanism = smtp_follower_auth_mechanism(f);
+
+	return f->auth != NULL ? mechanism + strlen(mechanism) + 1 : "";
 }
 
 const char *
 smtp_follower_auth_mechanism(const struct smtp_follower *f)
 {
-	return f->auth.mechanism;
+	return f->auth != NULL ? f->auth : "";
 }
 
 const char *
@@ -621,5 +688,7 @@ smtp_follower_auth_failures(const struct smtp_follower *f)
 const struct smtp_follow_message *
 smtp_follower_message(const struct smtp_follower *f)
 {
-	return &f->message;
+	static const struct smtp_follow_message no_message;
+
+	return f->message != NULL ? f->message : &no_message;
 }

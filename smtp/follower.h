@@ -74,6 +74,8 @@ enum smtp_follow_event_type {
 	/* Client and server side. */
 	SMTP_FOLLOW_NONE,	/* the consumed bytes are buffered in the
 				 * follower or discarded: forward nothing */
+	SMTP_FOLLOW_OUT_OF_MEMORY, /* the follower could not allocate memory:
+				 * forward nothing and close the session */
 
 	/* Client side. */
 	SMTP_FOLLOW_CONTENT,	/* the consumed bytes are message content:
@@ -158,7 +160,8 @@ void smtp_follower_free(struct smtp_follower *f);
 /*
  * Follows len client bytes.  Returns how many bytes of data were consumed,
  * up to and including the one that completed the event written to *ev.  Only
- * SMTP_FOLLOW_WAIT consumes nothing while len > 0.  With len 0, it returns 0
+ * SMTP_FOLLOW_WAIT and SMTP_FOLLOW_OUT_OF_MEMORY consume nothing while
+ * len > 0.  With len 0, it returns 0
  * and SMTP_FOLLOW_NONE, or SMTP_FOLLOW_WAIT.
  */
 size_t smtp_follower_client(struct smtp_follower *f, const char *data,
@@ -168,10 +171,23 @@ size_t smtp_follower_client(struct smtp_follower *f, const char *data,
  * Follows len backend bytes.  Returns how many bytes were consumed, up to and
  * including the LF of the line that the event written to *ev reports.  After
  * SMTP_FOLLOW_REPLY_INVALID the follower consumes nothing more and reports
- * SMTP_FOLLOW_REPLY_INVALID again.
+ * SMTP_FOLLOW_REPLY_INVALID again.  SMTP_FOLLOW_OUT_OF_MEMORY comes before
+ * any byte is consumed, or with the line of a 235 reply or of a message's
+ * final reply whose details could not be kept.
  */
 size_t smtp_follower_server(struct smtp_follower *f, const char *data,
     size_t len, struct smtp_follow_event *ev);
+
+/*
+ * Frees the follower's state of commands in progress (line buffers, the
+ * queue of commands awaiting replies, the paths of MAIL, the names of an AUTH
+ * attempt: about 3 KB) when none of it is needed: no line partly read on
+ * either side, no command awaiting its reply, no AUTH exchange under way and
+ * no mail transaction open.  The line of the last event is invalid
+ * afterwards.  The next call with input allocates it again.  Call it once the
+ * events are handled, so an idle session does not keep it.
+ */
+void smtp_follower_release_buffers(struct smtp_follower *f);
 
 /*
  * Takes back the command of the last SMTP_FOLLOW_COMMAND event, which the
@@ -234,7 +250,7 @@ unsigned smtp_follower_auth_failures(const struct smtp_follower *f);
 /*
  * Returns the last message that got its final reply, valid from
  * SMTP_FOLLOW_MESSAGE_ACCEPTED or SMTP_FOLLOW_MESSAGE_REJECTED until the next
- * such event.  Owned by f.
+ * such event, and a message with empty fields before the first.  Owned by f.
  */
 const struct smtp_follow_message *smtp_follower_message(
     const struct smtp_follower *f);

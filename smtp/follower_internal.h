@@ -62,10 +62,27 @@ struct auth_names {
 	char authcid[SMTP_AUTH_NAME_MAX + 1];
 };
 
+/*
+ * The state of commands in progress, in one block that exists only while the
+ * follower needs it.  The first call with input allocates it.
+ * smtp_follower_release_buffers() frees it once no line is partly read on
+ * either side, no command awaits a reply, no AUTH exchange is under way and
+ * no mail transaction is open, so an idle session does not keep it.
+ */
+struct follower_buffers {
+	char client_line[SMTP_FOLLOW_LINE_MAX];
+	char server_line[SMTP_FOLLOW_LINE_MAX];
+	struct pending pending[FOLLOWER_PENDING_MAX];
+	char mail_from[SMTP_FOLLOW_PATH_MAX + 1];
+	char sender[SMTP_FOLLOW_PATH_MAX + 1];
+	struct auth_names auth_attempt;
+};
+
 struct smtp_follower {
 	/* Client side. */
 	enum client_state client_state;
-	char client_line[SMTP_FOLLOW_LINE_MAX];
+	struct follower_buffers *buffers;	/* NULL while not needed */
+	char *client_line;	/* in buffers */
 	size_t client_line_len;
 	bool client_line_complete; /* handed out in an event: wipe it next */
 	unsigned dot_match;	/* bytes of "\r\n.\r\n" matched in content */
@@ -76,31 +93,43 @@ struct smtp_follower {
 	bool bdat_last;
 	bool auth_login_user_known; /* LOGIN: the next response is a password */
 
-	/* Commands waiting for replies, oldest first: a ring. */
-	struct pending pending[FOLLOWER_PENDING_MAX];
+	/* Commands waiting for replies, oldest first: a ring in buffers. */
+	struct pending *pending;
 	size_t pending_first;
 	size_t pending_count;
 
 	/* Server side. */
-	char server_line[SMTP_FOLLOW_LINE_MAX];
+	char *server_line;	/* in buffers */
 	size_t server_line_len;
 	int reply_code;		/* code of the reply being read, 0 before */
 	bool reply_invalid;
 
 	/* What the conversation established. */
-	char mail_from[SMTP_FOLLOW_PATH_MAX + 1]; /* of the last MAIL sent */
-	char sender[SMTP_FOLLOW_PATH_MAX + 1];	  /* of the accepted MAIL */
+	char *mail_from;	/* in buffers: of the last MAIL sent */
+	char *sender;		/* in buffers: of the accepted MAIL, "" outside
+				 * a transaction */
 	unsigned recipients;
 	bool in_transaction;	/* MAIL accepted, no final reply yet */
-	struct smtp_follow_message message;
-	struct auth_names auth_attempt;	/* of the AUTH in progress */
-	struct auth_names auth;		/* of the successful AUTH */
+	struct smtp_follow_message *message;	/* NULL before the first */
+	struct auth_names *auth_attempt; /* in buffers: of the AUTH in
+					  * progress */
+	char *auth;		/* of the successful AUTH, NULL before: its
+				 * mechanism, authzid and authcid, each
+				 * ending in NUL */
 	bool authenticated;
 	unsigned auth_failures;
 	char failed_mechanism[SMTP_FOLLOW_MECHANISM_MAX + 1]; /* of the last 535 */
 };
 
-/* Appends a command to the pending queue.  The caller checked for room. */
+/*
+ * Allocates f->buffers unless it exists.  Returns false when out of memory.
+ */
+bool follower_buffers_get(struct smtp_follower *f);
+
+/*
+ * Appends a command to the pending queue.  The caller checked for room and
+ * that f->buffers exists.
+ */
 void follower_pending_push(struct smtp_follower *f, enum smtp_command command,
     bool message_end, uint64_t message_size);
 

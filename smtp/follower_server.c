@@ -4,6 +4,7 @@
  * establish the DATA go-ahead, the AUTH outcome, the sender and recipients,
  * or the message's queue id.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "smtp/follower_internal.h"
@@ -107,6 +108,25 @@ pending_peek(const struct smtp_follower *f)
 	return f->pending[f->pending_first].command;
 }
 
+/* Keeps the names of a successful AUTH in one allocation of their size. */
+static bool
+auth_names_keep(struct smtp_follower *f, const struct auth_names *a)
+{
+	size_t mechanism = strlen(a->mechanism) + 1;
+	size_t authzid = strlen(a->authzid) + 1;
+	size_t authcid = strlen(a->authcid) + 1;
+	char *names = malloc(mechanism + authzid + authcid);
+
+	if (names == NULL)
+		return false;
+	memcpy(names, a->mechanism, mechanism);
+	memcpy(names + mechanism, a->authzid, authzid);
+	memcpy(names + mechanism + authzid, a->authcid, authcid);
+	free(f->auth);
+	f->auth = names;
+	return true;
+}
+
 /* The reply to AUTH or to a SASL response (RFC 4954 section 6). */
 static enum smtp_follow_event_type
 reply_auth(struct smtp_follower *f, int code)
@@ -118,14 +138,18 @@ reply_auth(struct smtp_follower *f, int code)
 
 	f->client_state = CLIENT_COMMANDS;
 	if (code == 235) {
-		f->auth = f->auth_attempt;
+		if (!auth_names_keep(f, f->auth_attempt)) {
+			explicit_bzero(f->auth_attempt,
+			    sizeof(*f->auth_attempt));
+			return SMTP_FOLLOW_OUT_OF_MEMORY;
+		}
 		f->authenticated = true;
 	} else if (code == 535) {
 		f->auth_failures++;
-		memcpy(f->failed_mechanism, f->auth_attempt.mechanism,
+		memcpy(f->failed_mechanism, f->auth_attempt->mechanism,
 		    sizeof(f->failed_mechanism));
 	}
-	explicit_bzero(&f->auth_attempt, sizeof(f->auth_attempt));
+	explicit_bzero(f->auth_attempt, sizeof(*f->auth_attempt));
 
 	if (code == 235)
 		return SMTP_FOLLOW_AUTH_SUCCEEDED;
@@ -139,8 +163,13 @@ static enum smtp_follow_event_type
 reply_message(struct smtp_follower *f, const struct pending *p, int code,
     const char *text, size_t len)
 {
-	struct smtp_follow_message *m = &f->message;
+	struct smtp_follow_message *m = f->message;
 	bool accepted = code >= 200 && code < 300;
+
+	if (m == NULL && (m = f->message = malloc(sizeof(*m))) == NULL) {
+		follower_transaction_reset(f);
+		return SMTP_FOLLOW_OUT_OF_MEMORY;
+	}
 
 	memcpy(m->sender, f->sender, sizeof(m->sender));
 	m->recipients = f->recipients;
@@ -175,7 +204,8 @@ reply_final(struct smtp_follower *f, const struct pending *p, int code,
 		break;
 	case SMTP_CMD_MAIL:
 		if (positive) {
-			memcpy(f->sender, f->mail_from, sizeof(f->sender));
+			memcpy(f->sender, f->mail_from,
+			    SMTP_FOLLOW_PATH_MAX + 1);
 			f->recipients = 0;
 			f->in_transaction = true;
 		}
@@ -263,6 +293,10 @@ smtp_follower_server(struct smtp_follower *f, const char *data, size_t len,
 
 	if (f->reply_invalid) {
 		ev->type = SMTP_FOLLOW_REPLY_INVALID;
+		return 0;
+	}
+	if (len > 0 && !follower_buffers_get(f)) {
+		ev->type = SMTP_FOLLOW_OUT_OF_MEMORY;
 		return 0;
 	}
 

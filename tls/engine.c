@@ -6,6 +6,7 @@
  * buffer that grows only with what one call produces (a handshake flight, or
  * the records for one write), because the caller takes it after every call.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@
 /* The records a ClientHello may span, with their headers (client_hello.c
  * reads at most 16 KB of handshake message). */
 #define HELLO_RECORDS_MAX (16384 + 4 * 5)
+
+/* Maximum size of the error text kept for the close line, with its NUL. */
+#define ENGINE_ERROR_MAX 128
 
 struct tls_engine {
 	WOLFSSL *ssl;
@@ -49,7 +53,9 @@ struct tls_engine {
 	bool saw_input;		/* the first byte of the connection arrived */
 	bool not_tls;		/* and it was not a TLS handshake record */
 
-	char error[128];
+	char *error;		/* the last failure's text, allocated by the
+				 * first failure: NULL before */
+	bool error_lost;	/* no memory for that text */
 };
 
 /* wolfSSL errors that peers often cause, described for the close line. */
@@ -210,6 +216,7 @@ tls_engine_free(struct tls_engine *e)
 	free(e->hello_bytes);
 	free(e->in);
 	free(e->out);
+	free(e->error);
 	free(e);
 }
 
@@ -239,6 +246,22 @@ tls_engine_has_input(const struct tls_engine *e)
 	return e->in != NULL;
 }
 
+/* Stores the text of the last failure, for tls_engine_error(). */
+__attribute__((format(printf, 2, 3)))
+static void
+error_set(struct tls_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->error == NULL && (e->error = malloc(ENGINE_ERROR_MAX)) == NULL) {
+		e->error_lost = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(e->error, ENGINE_ERROR_MAX, fmt, ap);
+	va_end(ap);
+}
+
 /* Turns a wolfSSL result other than success into a status. */
 static enum tls_status
 engine_status(struct tls_engine *e, int rc)
@@ -255,10 +278,10 @@ engine_status(struct tls_engine *e, int rc)
 		break;
 	}
 	if (e->out_failed)
-		snprintf(e->error, sizeof(e->error), "out of memory");
+		error_set(e, "out of memory");
 	else if (e->not_tls)
-		snprintf(e->error, sizeof(e->error), "the client did not start "
-		    "a TLS handshake (plaintext on an implicit TLS port?)");
+		error_set(e, "the client did not start a TLS handshake "
+		    "(plaintext on an implicit TLS port?)");
 	else {
 		wolfSSL_ERR_error_string_n((unsigned long)code, text,
 		    sizeof(text));
@@ -267,8 +290,7 @@ engine_status(struct tls_engine *e, int rc)
 			if (peer_errors[i].code == code)
 				snprintf(text, sizeof(text), "%s",
 				    peer_errors[i].text);
-		snprintf(e->error, sizeof(e->error), "%s (wolfSSL %d)", text,
-		    code);
+		error_set(e, "%s (wolfSSL %d)", text, code);
 	}
 	/* The error queue is per thread and bounded. */
 	wolfSSL_ERR_clear_error();
@@ -322,8 +344,8 @@ tls_engine_write(struct tls_engine *e, const char *buf, size_t len)
 		/* Output never blocks, so any failure here is fatal. */
 		if (rc <= 0) {
 			if (engine_status(e, rc) != TLS_FAILED)
-				snprintf(e->error, sizeof(e->error),
-				    "write after the connection closed");
+				error_set(e, "write after the connection "
+				    "closed");
 			return TLS_FAILED;
 		}
 		buf += rc;
@@ -423,5 +445,7 @@ out:
 const char *
 tls_engine_error(const struct tls_engine *e)
 {
-	return e->error[0] != '\0' ? e->error : "unknown error";
+	if (e->error != NULL)
+		return e->error;
+	return e->error_lost ? "out of memory" : "unknown error";
 }

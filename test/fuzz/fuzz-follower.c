@@ -7,8 +7,9 @@
  * bytes.  Bit 7 of the control byte names the side (set: backend).  Bit 6
  * makes the harness refuse the next command, as proxy/ refuses XCLIENT.
  * Bits 0-5 give the record's length.  Bit 0 of the first byte also decides
- * whether the follower expects the backend's greeting.  After each call the
- * harness checks the contract of smtp/follower.h:
+ * whether the follower expects the backend's greeting.  After each record the
+ * harness releases the follower's buffers.  After each call it checks the
+ * contract of smtp/follower.h:
  *   - a call consumes at most the bytes it was given;
  *   - with bytes given, only SMTP_FOLLOW_WAIT (client side) consumes none,
  *     and only SMTP_FOLLOW_REPLY_INVALID (backend side) does so again;
@@ -183,6 +184,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		follow(f, control & 0x80, control & 0x40,
 		    (const char *)data + pos, len);
 		pos += len;
+		/* As proxy/conversation.c does after handling the events. */
+		smtp_follower_release_buffers(f);
 
 		FUZZ_ASSERT(smtp_follower_auth_user(f) != NULL);
 		FUZZ_ASSERT(smtp_follower_auth_mechanism(f) != NULL);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "smtp/follower.h"
+#include "smtp/follower_internal.h"
 #include "test/unit/check.h"
 
 #define BYTES(s) s, sizeof(s) - 1
@@ -218,6 +219,8 @@ struct run {
 	size_t server_out_len;
 	bool waited;		/* SMTP_FOLLOW_WAIT with bytes left */
 	bool stuck;		/* no progress without a wait */
+	bool release_buffers;	/* release the follower's buffers after each
+				 * chunk, as proxy/conversation.c does */
 };
 
 static void
@@ -256,6 +259,9 @@ event_take(struct run *r, const struct smtp_follow_event *ev,
 	switch (ev->type) {
 	case SMTP_FOLLOW_NONE:
 	case SMTP_FOLLOW_WAIT:
+		break;
+	case SMTP_FOLLOW_OUT_OF_MEMORY:
+		event_add(r, "out-of-memory");
 		break;
 	case SMTP_FOLLOW_CONTENT:
 		append(r->client_out, &r->client_out_len,
@@ -309,10 +315,10 @@ event_take(struct run *r, const struct smtp_follow_event *ev,
 	}
 }
 
-/* Feeds one chunk to one side until it is consumed. */
+/* Feeds one chunk to one side until it is consumed or the side waits. */
 static void
-feed(struct smtp_follower *f, struct run *r, char side, const char *data,
-    size_t len)
+feed_events(struct smtp_follower *f, struct run *r, char side,
+    const char *data, size_t len)
 {
 	size_t off = 0;
 
@@ -337,16 +343,29 @@ feed(struct smtp_follower *f, struct run *r, char side, const char *data,
 	}
 }
 
+/* Feeds one chunk, then releases the buffers if r->release_buffers is set. */
+static void
+feed(struct smtp_follower *f, struct run *r, char side, const char *data,
+    size_t len)
+{
+	feed_events(f, r, side, data, len);
+	if (r->release_buffers)
+		smtp_follower_release_buffers(f);
+}
+
 /*
  * Runs a case with every step cut at split: 0 feeds each step whole, 1 one
- * byte at a time, and k > 1 in two chunks, the first of k bytes.
+ * byte at a time, and k > 1 in two chunks, the first of k bytes.  With
+ * release_buffers, the follower's buffers are released after every chunk.
  */
 static struct smtp_follower *
-run_case(const struct follow_case *c, size_t split, struct run *r)
+run_case(const struct follow_case *c, size_t split, bool release_buffers,
+    struct run *r)
 {
 	struct smtp_follower *f = smtp_follower_new(c->greeting);
 
 	memset(r, 0, sizeof(*r));
+	r->release_buffers = release_buffers;
 	for (size_t s = 0; s < STEPS_MAX && c->steps[s].bytes != NULL; s++) {
 		const struct step *step = &c->steps[s];
 
@@ -390,9 +409,12 @@ longest_step(const struct follow_case *c)
 	return longest;
 }
 
-/* Checks every cut of a case and reports the first one that differs. */
+/*
+ * Checks every cut of a case and reports the first one that differs.  With
+ * release_buffers, the follower's buffers are released after every chunk.
+ */
 static void
-check_cuts(const struct follow_case *c)
+check_cuts(const struct follow_case *c, bool release_buffers)
 {
 	char client_in[4096], server_in[4096];
 	size_t client_len = side_bytes(c, 'C', client_in, sizeof(client_in));
@@ -404,7 +426,7 @@ check_cuts(const struct follow_case *c)
 	struct run r;
 
 	for (split = 0; split < longest; split++) {
-		smtp_follower_free(run_case(c, split, &r));
+		smtp_follower_free(run_case(c, split, release_buffers, &r));
 		if (strcmp(r.events, c->events) != 0 || r.waited || r.stuck)
 			break;
 		if (!too_long && (r.client_out_len != client_len ||
@@ -415,8 +437,8 @@ check_cuts(const struct follow_case *c)
 			break;
 	}
 
-	CHECK(split == longest, "%s: same events and bytes at all %zu cuts",
-	    c->name, longest);
+	CHECK(split == longest, "%s: same events and bytes at all %zu cuts%s",
+	    c->name, longest, release_buffers ? ", buffers released" : "");
 	if (split == longest)
 		return;
 	printf("#   first difference at cut %zu\n", split);
@@ -431,11 +453,24 @@ check_cuts(const struct follow_case *c)
 		    server_len, "%s: server bytes forwarded", c->name);
 }
 
+/* Checks that memory at p lacks every password and SASL response. */
+static void
+check_secrets_gone(const char *name, const void *p, size_t size)
+{
+	CHECK(memmem(p, size, PASSWORD, sizeof(PASSWORD) - 1) == NULL,
+	    "%s: password not kept", name);
+	CHECK(memmem(p, size, "wrong-Pass9", sizeof("wrong-Pass9") - 1) ==
+	    NULL, "%s: wrong password not kept", name);
+	CHECK(memmem(p, size, PLAIN_ALICE, sizeof(PLAIN_ALICE) - 1) == NULL &&
+	    memmem(p, size, LOGIN_PASSWORD, sizeof(LOGIN_PASSWORD) - 1) ==
+	    NULL, "%s: base64 SASL responses not kept", name);
+}
+
 static void
 check_outcome(const struct follow_case *c)
 {
 	struct run r;
-	struct smtp_follower *f = run_case(c, 1, &r);
+	struct smtp_follower *f = run_case(c, 1, false, &r);
 	const struct smtp_follow_message *m = smtp_follower_message(f);
 
 	CHECK(strcmp(m->sender, c->sender) == 0, "%s: sender \"%s\"", c->name,
@@ -462,16 +497,76 @@ check_outcome(const struct follow_case *c)
 	    smtp_follower_failed_mechanism(f));
 
 	/* The follower's memory, not only its accessors, lacks the password. */
-	CHECK(memmem(f, malloc_usable_size(f), PASSWORD,
-	    sizeof(PASSWORD) - 1) == NULL, "%s: password not kept", c->name);
-	CHECK(memmem(f, malloc_usable_size(f), "wrong-Pass9",
-	    sizeof("wrong-Pass9") - 1) == NULL,
-	    "%s: wrong password not kept", c->name);
-	CHECK(memmem(f, malloc_usable_size(f), PLAIN_ALICE,
-	    sizeof(PLAIN_ALICE) - 1) == NULL &&
-	    memmem(f, malloc_usable_size(f), LOGIN_PASSWORD,
-	    sizeof(LOGIN_PASSWORD) - 1) == NULL,
-	    "%s: base64 SASL responses not kept", c->name);
+	check_secrets_gone(c->name, f, malloc_usable_size(f));
+	if (f->buffers != NULL)
+		check_secrets_gone(c->name, f->buffers,
+		    malloc_usable_size(f->buffers));
+	smtp_follower_free(f);
+}
+
+/*
+ * The state of commands in progress is freed by a release while nothing is
+ * in progress, and kept while a line is partly read, a reply is awaited, an
+ * AUTH exchange is under way or a mail transaction is open.
+ */
+static const struct release_step {
+	char side;
+	const char *bytes;
+	bool held;		/* f->buffers exists after the release */
+} release_steps[] = {
+	{ 'S', "220 mx.example.com ESMTP\r\n", false },
+	{ 'C', "EHLO client.example", true },
+	{ 'C', ".com\r\n", true },
+	{ 'S', "250-mx.example.com\r\n", true },
+	{ 'S', "250 AUTH PLAIN LOGIN", true },
+	{ 'S', "\r\n", false },
+	{ 'C', "AUTH LOGIN\r\n", true },
+	{ 'S', "334 VXNlcm5hbWU6\r\n", true },
+	{ 'C', LOGIN_ALICE "\r\n", true },
+	{ 'S', "334 UGFzc3dvcmQ6\r\n", true },
+	{ 'C', LOGIN_PASSWORD "\r\n", true },
+	{ 'S', "235 2.7.0 Authentication successful\r\n", false },
+	{ 'C', "MAIL FROM:<alice@example.com>\r\n", true },
+	{ 'S', "250 2.1.0 Ok\r\n", true },
+	{ 'C', "RCPT TO:<bob@example.com>\r\n", true },
+	{ 'S', "250 2.1.5 Ok\r\n", true },
+	{ 'C', "DATA\r\n", true },
+	{ 'S', "354 End data with <CR><LF>.<CR><LF>\r\n", true },
+	{ 'C', "Subject: test\r\n\r\nbody\r\n.\r\n", true },
+	{ 'S', "250 2.0.0 Ok: queued as 4XyZ1\r\n", false },
+};
+
+static void
+check_buffers_released(void)
+{
+	struct smtp_follower *f = smtp_follower_new(true);
+	struct run r = { .events = "", .release_buffers = true };
+
+	if (f == NULL)
+		abort();
+	CHECK(f->buffers != NULL, "release: greeting awaited, buffers held");
+	for (size_t i = 0; i < sizeof(release_steps) /
+	    sizeof(release_steps[0]); i++) {
+		const struct release_step *step = &release_steps[i];
+
+		feed(f, &r, step->side, step->bytes, strlen(step->bytes));
+		CHECK((f->buffers != NULL) == step->held,
+		    "release step %zu (%c): buffers %s", i, step->side,
+		    step->held ? "held" : "freed");
+	}
+	CHECK(strcmp(r.events, "220:greeting EHLO 250-EHLO 250:EHLO AUTH "
+	    "334:AUTH response 334:AUTH response response 235:auth-ok MAIL "
+	    "250:MAIL RCPT 250:RCPT DATA 354:DATA end 250:accepted") == 0,
+	    "release: events %s", r.events);
+	CHECK(strcmp(smtp_follower_auth_user(f), "alice") == 0,
+	    "release: auth user \"%s\"", smtp_follower_auth_user(f));
+	CHECK(strcmp(smtp_follower_auth_mechanism(f), "LOGIN") == 0,
+	    "release: auth mechanism \"%s\"", smtp_follower_auth_mechanism(f));
+	CHECK(strcmp(smtp_follower_message(f)->sender, "alice@example.com") ==
+	    0, "release: message sender \"%s\"",
+	    smtp_follower_message(f)->sender);
+	CHECK(strcmp(smtp_follower_message(f)->queue_id, "4XyZ1") == 0,
+	    "release: queue id \"%s\"", smtp_follower_message(f)->queue_id);
 	smtp_follower_free(f);
 }
 
@@ -762,7 +857,8 @@ int
 main(void)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		check_cuts(&cases[i]);
+		check_cuts(&cases[i], false);
+		check_cuts(&cases[i], true);
 		check_outcome(&cases[i]);
 	}
 	check_data_waits_for_354();
@@ -775,5 +871,6 @@ main(void)
 	check_line_length_limit();
 	check_random_streams();
 	check_transaction_open();
+	check_buffers_released();
 	return check_done();
 }

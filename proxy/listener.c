@@ -1,8 +1,9 @@
 /*
- * Listening sockets.  Each is created, configured and bound here, because
- * libuv 1.44 has no SO_REUSEPORT flag, and a later one-loop-per-thread
- * design will bind one socket per loop this way.  libuv polls the socket,
- * and subtls accepts (see struct listener_socket).
+ * Listening sockets.  Each is created, configured and bound here, and
+ * libuv polls the socket, and subtls accepts (see struct listener_socket).
+ * With several workers, each worker's loop polls a duplicate descriptor of
+ * the same socket: all of them wake for a new connection, one accept4()
+ * gets it and the others get EAGAIN.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +138,7 @@ must_wait_for_handshake(struct listener_socket *ls, bool waiting)
 
 	ls->paused_for_handshakes = true;
 	listener_socket_update(ls);
+	admission_wait_for_handshake(srv);
 	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES, &suppressed))
 		log_message(CONFIG_LOG_WARNING, l->ident, "limit reached "
 		    "listener=%s address=%s limit=max_handshakes_in_progress "
@@ -346,6 +348,54 @@ listeners_open(struct server *srv)
 			l->sockets[j].listener = l;
 			l->sockets[j].address = &l->config->addresses[j];
 			if (open_socket(l, &l->sockets[j]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Starts ls on a duplicate of the descriptor of from, the same socket. */
+static int
+open_copy(struct listener *l, struct listener_socket *ls,
+    const struct listener_socket *from)
+{
+	int fd = fcntl(from->fd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0) {
+		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s in "
+		    "worker %u: %s", ls->address->text,
+		    l->server->worker_index, strerror(errno));
+		return -1;
+	}
+	return listener_socket_start(l, ls, fd);
+}
+
+int
+listeners_open_copies(struct server *srv, const struct server *from)
+{
+	srv->listeners = calloc(from->listener_count, sizeof(*srv->listeners));
+	if (srv->listeners == NULL)
+		return -1;
+	srv->listener_count = from->listener_count;
+
+	for (size_t i = 0; i < from->listener_count; i++) {
+		const struct listener *original = &from->listeners[i];
+		struct listener *l = &srv->listeners[i];
+
+		l->server = srv;
+		l->config = original->config;
+		l->tls = original->tls;
+		memcpy(l->ident, original->ident, sizeof(l->ident));
+		l->sockets = calloc(original->socket_count,
+		    sizeof(*l->sockets));
+		if (l->sockets == NULL)
+			return -1;
+		l->socket_count = original->socket_count;
+		for (size_t j = 0; j < l->socket_count; j++) {
+			l->sockets[j].listener = l;
+			l->sockets[j].address = original->sockets[j].address;
+			if (open_copy(l, &l->sockets[j],
+			    &original->sockets[j]) != 0)
 				return -1;
 		}
 	}

@@ -1,5 +1,7 @@
 /*
  * Listeners: one listening socket per listen address of each [listener NAME].
+ * Each worker has its own listener structs, with its own duplicates of the
+ * descriptors of the same sockets.
  */
 #ifndef PROXY_LISTENER_H
 #define PROXY_LISTENER_H
@@ -46,6 +48,15 @@ struct listener {
  * address and the error, closes what was opened and returns -1.
  */
 int listeners_open(struct server *srv);
+
+/*
+ * Opens srv's listeners as copies of from's, which are open: the same
+ * configuration, and a duplicate descriptor of each listening socket, so
+ * that srv's loop accepts from the same sockets.  On failure logs the
+ * error and returns -1; listeners_close() and listeners_free() then
+ * release what was opened.
+ */
+int listeners_open_copies(struct server *srv, const struct server *from);
 
 /* Closes every listening socket; sessions already accepted go on. */
 void listeners_close(struct server *srv);

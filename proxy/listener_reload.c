@@ -16,6 +16,7 @@
 #include "proxy/listener.h"
 #include "proxy/listener_reload.h"
 #include "proxy/log.h"
+#include "proxy/server.h"
 
 /* The old sockets of a listener, freed when the last handle has closed. */
 struct retired_sockets {
@@ -105,6 +106,32 @@ listener_rebind_prepare(const struct listener *l,
 	return 0;
 }
 
+int
+listener_rebind_copy(const struct listener_rebind *from,
+    struct listener_rebind *rebind)
+{
+	memset(rebind, 0, sizeof(*rebind));
+	rebind->sockets = calloc(from->count, sizeof(*rebind->sockets));
+	rebind->fds = calloc(from->count, sizeof(*rebind->fds));
+	rebind->retired = calloc(1, sizeof(struct retired_sockets));
+	if (rebind->sockets == NULL || rebind->fds == NULL ||
+	    rebind->retired == NULL) {
+		listener_rebind_discard(rebind);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < from->count; i++) {
+		int fd = fcntl(from->fds[i], F_DUPFD_CLOEXEC, 0);
+
+		if (fd < 0) {
+			fd = -errno;
+			listener_rebind_discard(rebind);
+			return fd;
+		}
+		rebind->fds[rebind->count++] = fd;
+	}
+	return 0;
+}
+
 void
 listener_rebind_discard(struct listener_rebind *rebind)
 {
@@ -150,7 +177,8 @@ retire_sockets(struct listener *l, const struct config_listener *next,
 		if (!ls->open)
 			continue;
 		ls->open = false;
-		if (!address_listed(next, ls->address))
+		if (!address_listed(next, ls->address) &&
+		    l->server->worker_index == 0)
 			log_message(CONFIG_LOG_INFO, l->ident, "stopped "
 			    "listening on %s", ls->address->text);
 		ls->handle.data = retired;
@@ -174,7 +202,8 @@ listener_rebind_commit(struct listener *l, const struct config_listener *next,
 		fresh[i].listener = l;
 		fresh[i].address = &next->addresses[i];
 		if (listener_socket_start(l, &fresh[i], rebind->fds[i]) == 0 &&
-		    !address_listed(previous, fresh[i].address))
+		    !address_listed(previous, fresh[i].address) &&
+		    l->server->worker_index == 0)
 			log_message(CONFIG_LOG_INFO, l->ident, "listening on %s",
 			    fresh[i].address->text);
 	}

@@ -2,8 +2,9 @@
  * subtls: a TLS-terminating proxy for SMTP submission.
  *
  * main() reads the configuration, builds the TLS context and the ticket
- * keys, binds the listeners, drops privileges and runs one event loop until
- * SIGTERM or SIGINT has drained the sessions.  SIGHUP reloads.
+ * keys, binds the listeners, drops privileges, starts the other workers
+ * (proxy/worker.h) and runs the main thread's event loop until SIGTERM or
+ * SIGINT has drained the sessions of every worker.  SIGHUP reloads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
+#include "proxy/worker.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
 #include "tls/session_cache.h"
@@ -145,22 +147,34 @@ log_start(const struct server *srv)
 	}
 	for (size_t i = 0; i < cfg->backend.address_count; i++)
 		log_info("backend address=%s", cfg->backend.addresses[i].text);
-	log_info("subtls %s started backends=%zu identity=%s wolfssl=%s",
-	    SUBTLS_VERSION, cfg->backend.address_count,
-	    config_identity_name(cfg->backend.identity), tls_library_version());
+	log_info("subtls %s started backends=%zu identity=%s wolfssl=%s "
+	    "workers=%u", SUBTLS_VERSION, cfg->backend.address_count,
+	    config_identity_name(cfg->backend.identity), tls_library_version(),
+	    workers_count(srv));
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 		log_warning("%s", IDENTITY_NONE_WARNING);
 	contexts_warn_weakened(srv->config, srv->tls);
 }
 
+/* Returns the number of workers that the configuration asks for. */
+static unsigned
+configured_workers(const struct config_global *global)
+{
+	if (global->workers == CONFIG_WORKERS_AUTO)
+		return workers_auto_count(CONFIG_WORKERS_MAX);
+	return global->workers;
+}
+
 static int
 run(struct server *srv)
 {
+	static struct server_shared shared;
 	uint64_t seed = 0;
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)getpid() << 32;
 	srv->session_id_base = seed;
+	srv->shared = &shared;
 	srv->throttle = auth_throttle_new();
 	srv->client_limits = client_limits_new();
 	srv->metrics = metrics_new(srv->config->listener_count, SUBTLS_VERSION);
@@ -194,7 +208,8 @@ run(struct server *srv)
 	notify_open();
 	if (privileges_check_start(&srv->config->global) != 0 ||
 	    listeners_open(srv) != 0 || admin_open(srv) != 0 ||
-	    privileges_drop(&srv->config->global, srv->config->path) != 0) {
+	    privileges_drop(&srv->config->global, srv->config->path) != 0 ||
+	    workers_start(srv, configured_workers(&srv->config->global)) != 0) {
 		listeners_close(srv);
 		admin_close(srv->admin);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
@@ -203,6 +218,7 @@ run(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sighup, NULL);
 		backend_pool_free(srv->backends);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
+		workers_join(srv);
 		listeners_free(srv);
 		admin_free(srv->admin);
 		metrics_free(srv->metrics);
@@ -230,6 +246,7 @@ run(struct server *srv)
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
+	workers_join(srv);
 	listeners_free(srv);
 	admin_free(srv->admin);
 	metrics_free(srv->metrics);

@@ -194,7 +194,8 @@ session_accept(struct listener *listener, int fd)
 	s->listener = listener;
 	s->started_ms = s->last_activity_ms = uv_now(&srv->loop);
 	snprintf(s->id, sizeof(s->id), "%016llx", (unsigned long long)
-	    (srv->session_id_base + srv->sessions_started++));
+	    (srv->session_id_base +
+	    atomic_fetch_add(&srv->shared->sessions_started, 1)));
 	snprintf(s->peer, sizeof(s->peer), "unknown");
 
 	uv_tcp_init(&srv->loop, &s->client);
@@ -245,9 +246,9 @@ session_accept(struct listener *listener, int fd)
 
 	char local[INET6_ADDRSTRLEN + 8];
 	session_format_address(&s->local_addr, local, sizeof(local));
-	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
+	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s%s",
 	    listener->config->name, local,
-	    config_mode_name(listener->config->mode));
+	    config_mode_name(listener->config->mode), srv->worker_field);
 
 	if (!admission_admit(s))
 		return;

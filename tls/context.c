@@ -367,14 +367,14 @@ fail:
 struct tls_context *
 tls_context_ref(struct tls_context *tc)
 {
-	tc->references++;
+	atomic_fetch_add(&tc->references, 1);
 	return tc;
 }
 
 void
 tls_context_free(struct tls_context *tc)
 {
-	if (tc == NULL || --tc->references > 0)
+	if (tc == NULL || atomic_fetch_sub(&tc->references, 1) > 1)
 		return;
 	if (tc->ctx != NULL)
 		wolfSSL_CTX_free(tc->ctx);

@@ -1,9 +1,8 @@
 /*
- * Listening sockets.  Each is created, configured and bound here, and
- * libuv polls the socket, and subtls accepts (see struct listener_socket).
- * With several workers, each worker's loop polls a duplicate descriptor of
- * the same socket: all of them wake for a new connection, one accept4()
- * gets it and the others get EAGAIN.
+ * Listening sockets.  Each is created, configured and bound here, because
+ * libuv 1.44 has no SO_REUSEPORT flag.  libuv polls the socket, and subtls
+ * accepts (see struct listener_socket).  With several workers, each worker
+ * binds a socket of its own to every listen address with SO_REUSEPORT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/worker.h"
 
 /* The kernel caps this at net.core.somaxconn. */
 #define LISTEN_BACKLOG 511
@@ -237,7 +237,7 @@ listener_socket_close(struct listener_socket *ls, uv_close_cb done)
 }
 
 static int
-bind_socket(const struct config_listen_address *a)
+bind_socket(const struct config_listen_address *a, bool reuse_port)
 {
 	int fd, one = 1, v6only = a->ipv6_only;
 
@@ -246,6 +246,13 @@ bind_socket(const struct config_listen_address *a)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	/* Each worker binds its own socket to the address, and the kernel
+	 * spreads new connections over them by a hash of the addresses and
+	 * ports.  Linux lets only sockets of the same effective user join,
+	 * and those bound at start belong to the user that started subtls. */
+	if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) < 0)
 		goto fail;
 	/* Set both ways: the system default (bindv6only) is not ours to trust. */
 	if (a->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
@@ -264,7 +271,14 @@ fail:
 int
 listener_bind(const struct config_listen_address *address)
 {
-	return bind_socket(address);
+	return bind_socket(address, false);
+}
+
+int
+listener_bind_for(const struct server *srv,
+    const struct config_listen_address *address)
+{
+	return bind_socket(address, workers_count(srv) > 1);
 }
 
 const char *
@@ -282,7 +296,7 @@ open_socket(struct listener *l, struct listener_socket *ls)
 {
 	int fd;
 
-	fd = bind_socket(ls->address);
+	fd = listener_bind_for(l->server, ls->address);
 	if (fd < 0) {
 		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s: "
 		    "%s%s", ls->address->text, strerror(-fd),
@@ -354,22 +368,6 @@ listeners_open(struct server *srv)
 	return 0;
 }
 
-/* Starts ls on a duplicate of the descriptor of from, the same socket. */
-static int
-open_copy(struct listener *l, struct listener_socket *ls,
-    const struct listener_socket *from)
-{
-	int fd = fcntl(from->fd, F_DUPFD_CLOEXEC, 0);
-
-	if (fd < 0) {
-		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s in "
-		    "worker %u: %s", ls->address->text,
-		    l->server->worker_index, strerror(errno));
-		return -1;
-	}
-	return listener_socket_start(l, ls, fd);
-}
-
 int
 listeners_open_copies(struct server *srv, const struct server *from)
 {
@@ -394,8 +392,7 @@ listeners_open_copies(struct server *srv, const struct server *from)
 		for (size_t j = 0; j < l->socket_count; j++) {
 			l->sockets[j].listener = l;
 			l->sockets[j].address = original->sockets[j].address;
-			if (open_copy(l, &l->sockets[j],
-			    &original->sockets[j]) != 0)
+			if (open_socket(l, &l->sockets[j]) != 0)
 				return -1;
 		}
 	}

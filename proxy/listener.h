@@ -1,7 +1,7 @@
 /*
  * Listeners: one listening socket per listen address of each [listener NAME].
- * Each worker has its own listener structs, with its own duplicates of the
- * descriptors of the same sockets.
+ * Each worker has its own listener structs and its own sockets, bound with
+ * SO_REUSEPORT to the same addresses.
  */
 #ifndef PROXY_LISTENER_H
 #define PROXY_LISTENER_H
@@ -50,11 +50,10 @@ struct listener {
 int listeners_open(struct server *srv);
 
 /*
- * Opens srv's listeners as copies of from's, which are open: the same
- * configuration, and a duplicate descriptor of each listening socket, so
- * that srv's loop accepts from the same sockets.  On failure logs the
- * error and returns -1; listeners_close() and listeners_free() then
- * release what was opened.
+ * Opens srv's listeners, another worker's, as copies of from's, which are
+ * open: the same configuration, and a socket of srv's own bound to each
+ * address with SO_REUSEPORT.  On failure logs the error and returns -1;
+ * listeners_close() and listeners_free() then release what was opened.
  */
 int listeners_open_copies(struct server *srv, const struct server *from);
 
@@ -79,6 +78,12 @@ void listeners_free(struct server *srv);
 /* Binds a socket to address without listening yet.  Returns the socket, or
  * -errno on failure. */
 int listener_bind(const struct config_listen_address *address);
+
+/* Binds a listening socket of srv's listeners to address, with
+ * SO_REUSEPORT when there are several workers.  Returns the socket, or
+ * -errno on failure. */
+int listener_bind_for(const struct server *srv,
+    const struct config_listen_address *address);
 
 /* A hint for a bind error (-errno), starting with a blank, or "". */
 const char *listener_bind_hint(int error);

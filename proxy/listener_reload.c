@@ -86,7 +86,7 @@ listener_rebind_prepare(const struct listener *l,
 		const struct listener_socket *kept =
 		    find_open_socket(l, address);
 		int fd = kept != NULL ? duplicate_socket(kept) :
-		    listener_bind(address);
+		    listener_bind_for(l->server, address);
 
 		if (fd < 0) {
 			fprintf(errors, "%s:%u: cannot listen on %s: %s%s\n",
@@ -102,32 +102,6 @@ listener_rebind_prepare(const struct listener *l,
 	if (*error_count != before) {
 		listener_rebind_discard(rebind);
 		return -1;
-	}
-	return 0;
-}
-
-int
-listener_rebind_copy(const struct listener_rebind *from,
-    struct listener_rebind *rebind)
-{
-	memset(rebind, 0, sizeof(*rebind));
-	rebind->sockets = calloc(from->count, sizeof(*rebind->sockets));
-	rebind->fds = calloc(from->count, sizeof(*rebind->fds));
-	rebind->retired = calloc(1, sizeof(struct retired_sockets));
-	if (rebind->sockets == NULL || rebind->fds == NULL ||
-	    rebind->retired == NULL) {
-		listener_rebind_discard(rebind);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < from->count; i++) {
-		int fd = fcntl(from->fds[i], F_DUPFD_CLOEXEC, 0);
-
-		if (fd < 0) {
-			fd = -errno;
-			listener_rebind_discard(rebind);
-			return fd;
-		}
-		rebind->fds[rebind->count++] = fd;
 	}
 	return 0;
 }

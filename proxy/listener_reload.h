@@ -34,14 +34,6 @@ int listener_rebind_prepare(const struct listener *l,
     const struct config_listener *next, struct listener_rebind *rebind,
     FILE *errors, unsigned *error_count);
 
-/*
- * Prepares rebind for another worker's copy of the listener that from was
- * prepared for: duplicates of the same sockets.  Returns 0, or -errno with
- * everything released.
- */
-int listener_rebind_copy(const struct listener_rebind *from,
-    struct listener_rebind *rebind);
-
 /* Releases prepared sockets that will not be used. */
 void listener_rebind_discard(struct listener_rebind *rebind);
 

@@ -175,6 +175,7 @@ run(struct server *srv)
 		seed = (uint64_t)getpid() << 32;
 	srv->session_id_base = seed;
 	srv->shared = &shared;
+	srv->worker_count = configured_workers(&srv->config->global);
 	srv->throttle = auth_throttle_new();
 	srv->client_limits = client_limits_new();
 	srv->metrics = metrics_new(srv->config->listener_count, SUBTLS_VERSION);
@@ -207,9 +208,12 @@ run(struct server *srv)
 
 	notify_open();
 	if (privileges_check_start(&srv->config->global) != 0 ||
-	    listeners_open(srv) != 0 || admin_open(srv) != 0 ||
+	    listeners_open(srv) != 0 ||
+	    workers_open(srv, srv->worker_count) != 0 ||
+	    admin_open(srv) != 0 ||
 	    privileges_drop(&srv->config->global, srv->config->path) != 0 ||
-	    workers_start(srv, configured_workers(&srv->config->global)) != 0) {
+	    workers_run(srv) != 0) {
+		workers_abandon(srv);
 		listeners_close(srv);
 		admin_close(srv->admin);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);

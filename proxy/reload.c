@@ -138,10 +138,12 @@ prepare_listeners(struct reload *r, const struct server *srv)
 	}
 }
 
-/* Prepares the other workers' copies of the listeners that move. */
+/* Prepares the other workers' sockets for the listeners that move. */
 static void
 prepare_worker_listeners(struct reload *r, const struct server *srv)
 {
+	const struct server *worker;
+
 	r->worker_count = workers_count(srv);
 	if (r->worker_count <= 1)
 		return;
@@ -158,20 +160,17 @@ prepare_worker_listeners(struct reload *r, const struct server *srv)
 			report(r, 0, "out of memory");
 			return;
 		}
+		worker = workers_server(srv, w);
 		for (size_t i = 0; i < srv->listener_count; i++) {
-			int rc;
-
 			if (r->rebinds[i].sockets == NULL)
 				continue;
-			rc = listener_rebind_copy(&r->rebinds[i],
-			    &r->worker_rebinds[w][i]);
-			if (rc != 0) {
-				report(r, 0, "listener %s: cannot copy its "
-				    "sockets for worker %zu: %s",
-				    r->config->listeners[i].name, w,
-				    strerror(-rc));
+			/* Reads the worker's listener while its loop runs:
+			 * only a drain or a reload, neither of which can run
+			 * now, changes which of its sockets are open. */
+			if (listener_rebind_prepare(&worker->listeners[i],
+			    &r->config->listeners[i], &r->worker_rebinds[w][i],
+			    r->errors, &r->error_count) != 0)
 				return;
-			}
 		}
 	}
 }

@@ -78,6 +78,8 @@ struct server {
 					 * main thread's server only */
 
 	unsigned worker_index;		/* 0: the main thread's server */
+	unsigned worker_count;		/* workers of the process, from
+					 * before the other workers start */
 	struct worker_pool *workers;	/* process-wide; NULL with workers = 1 */
 	char worker_field[24];		/* " worker=N" for the open line with
 					 * several workers, else "" */

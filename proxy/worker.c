@@ -117,7 +117,13 @@ on_request(uv_async_t *handle)
 unsigned
 workers_count(const struct server *srv)
 {
-	return srv->workers != NULL ? (unsigned)srv->workers->count : 1;
+	return srv->worker_count > 1 ? srv->worker_count : 1;
+}
+
+struct server *
+workers_server(const struct server *main_srv, size_t index)
+{
+	return main_srv->workers->workers[index].srv;
 }
 
 unsigned
@@ -174,6 +180,7 @@ init_worker_server(struct server *main_srv, unsigned index)
 	srv->metrics = main_srv->metrics;
 	srv->workers = main_srv->workers;
 	srv->worker_index = index;
+	srv->worker_count = main_srv->worker_count;
 	snprintf(srv->worker_field, sizeof(srv->worker_field), " worker=%u",
 	    index);
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -213,9 +220,7 @@ init_async(struct worker *w)
 /*
  * Starts the threads of workers 1 to count - 1, with every signal blocked
  * so that signals reach the main thread, whose loop handles them.  When a
- * thread cannot start, the workers without a thread count as stopped, the
- * others are told to drain, and the main thread's async handle is closed,
- * so that the caller can run its loop to the end and join.
+ * thread cannot start, those that did are told to drain.
  */
 static int
 start_threads(struct worker_pool *pool)
@@ -236,16 +241,7 @@ start_threads(struct worker_pool *pool)
 		return 0;
 
 	log_error("cannot start a worker thread: %s", strerror(rc));
-	pthread_mutex_lock(&pool->lock);
-	for (size_t i = 1; i < pool->count; i++) {
-		if (!pool->workers[i].thread_started) {
-			pool->workers[i].stopped = true;
-			pool->stopped++;
-		}
-	}
-	pthread_mutex_unlock(&pool->lock);
 	workers_drain(pool->workers[0].srv, "a failed start");
-	workers_server_finished(pool->workers[0].srv);
 	return -1;
 }
 
@@ -298,7 +294,7 @@ abandon_start(struct server *main_srv, struct worker_pool *pool)
 }
 
 int
-workers_start(struct server *main_srv, unsigned count)
+workers_open(struct server *main_srv, unsigned count)
 {
 	struct worker_pool *pool;
 
@@ -329,10 +325,43 @@ workers_start(struct server *main_srv, unsigned count)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+workers_run(struct server *main_srv)
+{
+	struct worker_pool *pool = main_srv->workers;
+
+	if (pool == NULL)
+		return 0;
 	if (start_threads(pool) != 0)
 		return -1;
-	log_info("started %u workers", count);
+	log_info("started %zu workers", pool->count);
 	return 0;
+}
+
+void
+workers_abandon(struct server *main_srv)
+{
+	struct worker_pool *pool = main_srv->workers;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	for (size_t i = 0; i < pool->count; i++) {
+		struct worker *w = &pool->workers[i];
+
+		if (w->stopped || w->thread_started)
+			continue;
+		w->stopped = true;
+		if (i > 0)
+			pool->stopped++;
+		uv_close((uv_handle_t *)&w->async, NULL);
+		if (i > 0)
+			uv_close((uv_handle_t *)&w->srv->drain_timer, NULL);
+	}
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void
@@ -345,14 +374,10 @@ workers_join(struct server *main_srv)
 	for (size_t i = 1; i < pool->count; i++) {
 		struct worker *w = &pool->workers[i];
 
-		/* A worker's loop ends once it has closed its handles; one
-		 * that never ran still has them open. */
+		/* A worker's loop ends once it has closed its handles, and
+		 * workers_abandon() closed those of a worker that never ran. */
 		if (w->thread_started)
 			pthread_join(w->thread, NULL);
-		else {
-			uv_close((uv_handle_t *)&w->async, NULL);
-			uv_close((uv_handle_t *)&w->srv->drain_timer, NULL);
-		}
 		free_worker_server(w->srv);
 	}
 	main_srv->workers = NULL;

@@ -2,9 +2,10 @@
  * Worker threads: with workers = N (N > 1), N event loops serve sessions.
  * The main thread's loop is worker 0; it also owns the signals, reload, the
  * file watch and the admin listener.  Workers 1 to N-1 each run a loop in a
- * thread of their own.  Every worker polls its own duplicate of each
- * listening socket and accepts from it, so the kernel hands each connection
- * to one of them.  A session stays on the worker that accepted it.
+ * thread of their own.  Every worker binds its own socket to each listen
+ * address with SO_REUSEPORT, and the kernel hands each new connection to
+ * one of them by a hash of its addresses and ports.  A session stays on the
+ * worker that accepted it.
  *
  * Workers talk through one uv_async_t each: a worker that frees a TLS
  * handshake slot wakes the workers that wait for one, the main thread
@@ -22,17 +23,33 @@
 struct server;
 
 /*
- * Starts count - 1 worker threads beside main_srv, the main thread's
- * server, whose listeners are open and whose loop is set up.  Each gets a
- * server of its own that shares main_srv's configuration, TLS contexts and
- * process-wide state.  count 1 starts nothing.  Returns 0, or -1 after
- * logging the error, with nothing started.
+ * Prepares count - 1 workers beside main_srv, the main thread's server,
+ * whose listeners are open and whose loop is set up: each gets a server
+ * and a loop of its own, its own listening sockets, and main_srv's
+ * configuration, TLS contexts and process-wide state.  Called before
+ * privileges are dropped, so that the workers can bind the ports that
+ * main_srv bound.  main_srv->worker_count must be count already.  count 1
+ * prepares nothing.  Returns 0, or -1 after logging the error, with
+ * nothing left.
  */
-int workers_start(struct server *main_srv, unsigned count);
+int workers_open(struct server *main_srv, unsigned count);
+
+/* Starts the threads of the workers that workers_open() prepared.  Returns
+ * 0, or -1 after logging the error and telling the threads that did start
+ * to stop; workers_abandon() and workers_join() then clean up. */
+int workers_run(struct server *main_srv);
+
+/* On a start that failed after workers_open(): closes the async handles
+ * that would keep main_srv's loop running and frees the workers whose
+ * thread never started. */
+void workers_abandon(struct server *main_srv);
 
 /* Waits for the worker threads to end and frees their servers.  Called
  * after main_srv's loop has returned, which is after every worker stopped. */
 void workers_join(struct server *main_srv);
+
+/* Returns the server of worker index, 1 to workers_count() - 1. */
+struct server *workers_server(const struct server *main_srv, size_t index);
 
 /* Passes a drain on from the main thread's server to every other worker,
  * which then calls server_drain() with signal_name, a string constant.
@@ -64,7 +81,7 @@ void workers_handshake_slot_freed(struct server *srv);
  * handshake slot (see admission_wait_for_handshake). */
 void workers_wake_for_handshake(struct server *srv);
 
-/* Returns the number of workers, 1 without a pool. */
+/* Returns the number of workers of the process, at least 1. */
 unsigned workers_count(const struct server *srv);
 
 /* Returns the number of online CPUs that this process may run on, at

@@ -6,6 +6,7 @@
  * others that wait for one (proxy/worker.c).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,22 +47,31 @@ static const char *const refusal_reasons[LIMIT_COUNT] = {
 	[LIMIT_CONNECTION_RATE] = "connection_rate",
 };
 
+/* Guards the limit_warnings of struct server_shared, which every worker
+ * writes. */
+static pthread_mutex_t warnings_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool
 admission_warning_due(struct server *srv, enum limit_id limit,
     unsigned *suppressed)
 {
-	struct limit_warning *w = &srv->limit_warnings[limit];
+	struct limit_warning *w = &srv->shared->limit_warnings[limit];
 	uint64_t now = uv_now(&srv->loop);
+	bool due;
 
-	if (w->written && now - w->last_ms < WARNING_INTERVAL_MS) {
+	pthread_mutex_lock(&warnings_lock);
+	/* Another worker's loop may have read its clock a little later. */
+	due = !w->written || (now >= w->last_ms &&
+	    now - w->last_ms >= WARNING_INTERVAL_MS);
+	if (due) {
+		*suppressed = w->suppressed;
+		w->suppressed = 0;
+		w->last_ms = now;
+		w->written = true;
+	} else
 		w->suppressed++;
-		return false;
-	}
-	*suppressed = w->suppressed;
-	w->suppressed = 0;
-	w->last_ms = now;
-	w->written = true;
-	return true;
+	pthread_mutex_unlock(&warnings_lock);
+	return due;
 }
 
 static void

@@ -32,6 +32,9 @@ struct server_shared {
 	atomic_size_t sessions_admitted;	/* counted against max_sessions */
 	atomic_uint handshakes;		/* sessions in SESSION_TLS_HANDSHAKE */
 	atomic_uint_least64_t sessions_started;	/* for session ids */
+	struct limit_warning limit_warnings[LIMIT_COUNT];	/* under the
+								 * lock in
+								 * admission.c */
 };
 
 struct server {
@@ -62,7 +65,6 @@ struct server {
 	struct session *held_last;	/* handshake slot, oldest first */
 	int spare_fd;			/* closed to shed a connection when
 					 * descriptors run out; -1 if none */
-	struct limit_warning limit_warnings[LIMIT_COUNT];
 
 	bool draining;			/* SIGTERM: listeners closed */
 	uint64_t drain_deadline_ms;	/* uv_now() when the drain ends */

@@ -156,7 +156,7 @@ log_start(const struct server *srv)
 	contexts_warn_weakened(srv->config, srv->tls);
 }
 
-/* Returns the number of workers that the configuration asks for. */
+/* Returns the number of workers that the configuration sets. */
 static unsigned
 configured_workers(const struct config_global *global)
 {

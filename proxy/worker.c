@@ -21,6 +21,7 @@
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
+#include "tls/context.h"
 
 enum worker_request {
 	REQUEST_HANDSHAKE_SLOT = 1u << 0,	/* a handshake slot is free */
@@ -75,8 +76,8 @@ static void
 handle_handshake_slot(struct server *srv)
 {
 	admission_handshakes_retry(srv);
-	/* Only this thread holds sessions or pauses sockets, so with a slot
-	 * still free after the retry nothing of srv waits. */
+	/* Only this thread queues sessions or pauses srv's sockets, so when a
+	 * slot is still free after the retry, nothing of srv waits. */
 	if (admission_handshake_slot_free(srv))
 		atomic_store(&srv->waits_for_handshake, false);
 }
@@ -160,9 +161,9 @@ free_worker_server(struct server *srv)
 }
 
 /*
- * Builds the server of worker index: a loop of its own, its own duplicates
- * of main_srv's listening sockets, its own backend pool and spare
- * descriptor, and main_srv's process-wide state.
+ * Builds the server of worker index: a loop, listening sockets, a backend
+ * pool and a spare descriptor of its own, and main_srv's process-wide
+ * state.
  */
 static struct server *
 init_worker_server(struct server *main_srv, unsigned index)
@@ -204,6 +205,7 @@ run_worker(void *arg)
 	struct worker *w = arg;
 
 	uv_run(&w->srv->loop, UV_RUN_DEFAULT);
+	tls_thread_cleanup();
 	return NULL;
 }
 
@@ -220,7 +222,7 @@ init_async(struct worker *w)
 /*
  * Starts the threads of workers 1 to count - 1, with every signal blocked
  * so that signals reach the main thread, whose loop handles them.  When a
- * thread cannot start, those that did are told to drain.
+ * thread cannot start, the threads that did start get a drain request.
  */
 static int
 start_threads(struct worker_pool *pool)

@@ -7,10 +7,10 @@
  * one of them by a hash of its addresses and ports.  A session stays on the
  * worker that accepted it.
  *
- * Workers talk through one uv_async_t each: a worker that frees a TLS
- * handshake slot wakes the workers that wait for one, the main thread
- * passes a drain (SIGTERM, SIGINT) and a reload on, and a worker that has
- * stopped tells the main thread.
+ * Each worker has one uv_async_t for requests from other threads.  A worker
+ * that frees a TLS handshake slot wakes the workers that wait for one.  The
+ * main thread passes a drain (SIGTERM, SIGINT) and a reload on, and a
+ * worker that has stopped notifies the main thread.
  *
  * With workers = 1 there is no pool (srv->workers is NULL), and every
  * function here does nothing.
@@ -24,8 +24,8 @@ struct server;
 
 /*
  * Prepares count - 1 workers beside main_srv, the main thread's server,
- * whose listeners are open and whose loop is set up: each gets a server
- * and a loop of its own, its own listening sockets, and main_srv's
+ * whose listeners are open and whose loop is set up.  Each gets a server,
+ * a loop and listening sockets of its own, and shares main_srv's
  * configuration, TLS contexts and process-wide state.  Called before
  * privileges are dropped, so that the workers can bind the ports that
  * main_srv bound.  main_srv->worker_count must be count already.  count 1
@@ -70,7 +70,7 @@ void workers_run_on_each(struct server *main_srv,
 bool workers_others_finished(struct server *srv);
 
 /* Called by server_finish(): closes srv's async handle so its loop can
- * end, and tells the main thread when srv is another worker's. */
+ * end, and notifies the main thread when srv is another worker's. */
 void workers_server_finished(struct server *srv);
 
 /* Wakes every other worker that waits for a TLS handshake slot.  Called

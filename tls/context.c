@@ -29,6 +29,7 @@
 #include "tls/context.h"
 #include "tls/internal.h"
 
+#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include "tls/versions.h"
 
@@ -308,6 +309,14 @@ void
 tls_library_cleanup(void)
 {
 	wolfSSL_Cleanup();
+}
+
+void
+tls_thread_cleanup(void)
+{
+#ifdef FP_ECC
+	wc_ecc_fp_free();
+#endif
 }
 
 const char *

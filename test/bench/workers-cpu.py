@@ -3,11 +3,11 @@
 
 Starts smtp-sink as the backend and, for each workers setting in turn,
 subtls on loopback ports, then runs build/test/bench/smtp-load against its
-implicit TLS listener.  For each run it prints messages/s (from smtp-load),
-subtls's CPU time per message (utime + stime of all its threads, from
-/proc/PID/stat before and after, divided by the messages) and its CPU
-seconds per wall second, where more than 1 means that it used more than one
-core.  Runs alternate between the settings, so drift on a shared machine
+implicit TLS listener.  For each run it prints messages/s (from smtp-load)
+and subtls's CPU time per message: utime + stime of all its threads, from
+/proc/PID/stat before and after, divided by the messages.  It also prints
+the CPU seconds per wall second, where more than 1 means that subtls used
+more than one core.  Runs alternate between the settings, so drift on a shared machine
 hits both.
 
 Usage: test/bench/workers-cpu.py [--connections N] [--concurrency N]

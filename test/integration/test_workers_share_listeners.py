@@ -92,8 +92,8 @@ def test_client_limit_holds_across_workers(start_subtls):
                           connection_rate_per_client="0")
     admitted = open_idle_sessions(subtls, 6)
     try:
-        # A worker that refuses holds fewer than 6 of the client's sessions,
-        # so refusals on both workers show that the count is process-wide.
+        # At most one worker can have 6 of the client's sessions, so
+        # refusals on both workers show that the count is process-wide.
         refused = refused_sessions(subtls, 16, TOO_MANY_CONNECTIONS)
         refusing_workers = {open_worker(subtls, address) for address in refused}
         for address in refused:

@@ -139,9 +139,10 @@ close_client_now(struct session *s)
 static void
 linger_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-	/* The bytes are dropped unread, so every session may share one
-	 * buffer: the loop runs one callback at a time. */
-	static char discard[4096];
+	/* The bytes are dropped unread, so every session of a worker may
+	 * share one buffer: its loop runs one callback at a time.  Each
+	 * worker thread has its own. */
+	static _Thread_local char discard[4096];
 
 	(void)handle;
 	(void)suggested;

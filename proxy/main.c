@@ -74,10 +74,18 @@ print_versions(void)
  * At the limit subtls sheds new connections (proxy/listener.c).
  */
 static void
-raise_file_limit(const struct config_global *global)
+raise_file_limit(const struct server *srv)
 {
+	const struct config_global *global = &srv->config->global;
+	unsigned long long reserved = RESERVED_DESCRIPTORS, sessions;
 	struct rlimit limit;
-	unsigned long long sessions;
+	size_t addresses = 0;
+
+	/* Each further worker has its own listening sockets, event loop
+	 * descriptors (epoll and the async eventfd) and spare descriptor. */
+	for (size_t i = 0; i < srv->config->listener_count; i++)
+		addresses += srv->config->listeners[i].address_count;
+	reserved += (workers_count(srv) - 1ULL) * (3 + addresses);
 
 	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
 		return;
@@ -86,8 +94,8 @@ raise_file_limit(const struct config_global *global)
 		(void)setrlimit(RLIMIT_NOFILE, &limit);
 		(void)getrlimit(RLIMIT_NOFILE, &limit);
 	}
-	sessions = limit.rlim_cur > RESERVED_DESCRIPTORS ?
-	    (limit.rlim_cur - RESERVED_DESCRIPTORS) / 2 : 0;
+	sessions = limit.rlim_cur > reserved ?
+	    (limit.rlim_cur - reserved) / 2 : 0;
 	log_info("file descriptor limit %llu, enough for about %llu sessions",
 	    (unsigned long long)limit.rlim_cur, sessions);
 	if (sessions < global->max_sessions)
@@ -96,7 +104,7 @@ raise_file_limit(const struct config_global *global)
 		    "sessions are closed at once; raise the hard limit "
 		    "(LimitNOFILE= in a systemd unit) or lower max_sessions",
 		    global->max_sessions,
-		    2ULL * global->max_sessions + RESERVED_DESCRIPTORS,
+		    2ULL * global->max_sessions + reserved,
 		    (unsigned long long)limit.rlim_cur, sessions);
 }
 
@@ -237,7 +245,7 @@ run(struct server *srv)
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
-	raise_file_limit(&srv->config->global);
+	raise_file_limit(srv);
 	for (size_t i = 0; i < srv->config->backend.address_count; i++)
 		check_backend_socket(&srv->config->backend.addresses[i]);
 	/* The first /readyz then finds a result.  Probed here, after the

@@ -399,8 +399,10 @@ check_accept_proxy(struct config_loader *loader,
 		    "balancers, such as trusted_proxies = 10.0.0.0/8)",
 		    config_accept_proxy_name(listener->accept_proxy),
 		    listener->name);
+	/* After an invalid accept_proxy value, which was reported, the
+	 * setting is still the default "no". */
 	if (listener->accept_proxy == CONFIG_ACCEPT_PROXY_NO &&
-	    trusted->line != 0)
+	    trusted->line != 0 && !accept->rejected)
 		config_error_in(loader, trusted->file, trusted->line,
 		    "trusted_proxies without accept_proxy in [listener %s] "
 		    "(allowed: accept_proxy = v1, v2 or any as well, or no "
@@ -530,15 +532,54 @@ check_overlapping_addresses(struct config_loader *loader)
 	free(all);
 }
 
-/* Rejects an [admin] listen address that a listener also lists, or that
- * overlaps one through a wildcard on the same port, because the second bind
- * would fail at start. */
+/* Whether a and b are on the same port and family, and are the same
+ * address or one of them is the wildcard. */
+static bool
+same_family_overlap(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family ||
+	    config_address_port(a) != config_address_port(b))
+		return false;
+	return config_same_address(a, b) || config_is_wildcard(a) ||
+	    config_is_wildcard(b);
+}
+
+/* Whether dual_stack, a [::] socket without IPV6_V6ONLY, and an IPv4
+ * address share a port, so that the second bind fails with EADDRINUSE. */
+static bool
+dual_stack_overlap(const struct sockaddr_storage *dual_stack,
+    const struct sockaddr_storage *ipv4)
+{
+	return config_is_ipv6_wildcard(dual_stack) &&
+	    ipv4->ss_family == AF_INET &&
+	    config_address_port(dual_stack) == config_address_port(ipv4);
+}
+
+/*
+ * Rejects an [admin] listen address that a listener also lists, or that
+ * overlaps one on the same port, because the second bind would fail at
+ * start.  It overlaps through a wildcard of the same family, and through a
+ * dual-stack [::] socket, which also takes IPv4 on its port.  The admin
+ * socket on [::] is always dual-stack, and a listener's [::] is dual-stack
+ * unless a listener lists the port for IPv4 (see set_ipv6_only()).
+ */
 static void
 check_admin(struct config_loader *loader)
 {
 	const struct config *cfg = loader->cfg;
 	const struct config_listen_address *admin = &cfg->admin.listen;
+	struct config_position section = {
+		loader->section_file[CONFIG_SECTION_ADMIN],
+		loader->section_at[CONFIG_SECTION_ADMIN],
+	};
 
+	/* An [admin] section without listen is more likely a mistake than a
+	 * way to turn the admin listener off, which leaving out the section
+	 * does. */
+	if (section.line != 0)
+		require_key(loader, CONFIG_SECTION_ADMIN, "listen", &section,
+		    "admin", 0);
 	if (admin->text == NULL)
 		return;
 	for (size_t i = 0; i < cfg->listener_count; i++) {
@@ -547,19 +588,30 @@ check_admin(struct config_loader *loader)
 		for (size_t j = 0; j < listener->address_count; j++) {
 			const struct config_listen_address *other =
 			    &listener->addresses[j];
+			bool other_dual_stack =
+			    config_is_ipv6_wildcard(&other->addr) &&
+			    !port_has_ipv4_listener(cfg,
+			    config_address_port(&other->addr));
 
-			if (!config_same_address(&other->addr, &admin->addr) &&
-			    !(other->addr.ss_family == admin->addr.ss_family &&
-			    config_address_port(&other->addr) ==
-			    config_address_port(&admin->addr) &&
-			    (config_is_wildcard(&other->addr) ||
-			    config_is_wildcard(&admin->addr))))
-				continue;
-			config_error_in(loader, admin->at.file, admin->at.line,
-			    "admin listen address %s overlaps %s of "
-			    "[listener %s] at line %u (allowed: an address "
-			    "and port no listener uses)", admin->text,
-			    other->text, listener->name, other->at.line);
+			if (same_family_overlap(&other->addr, &admin->addr)) {
+				config_error_in(loader, admin->at.file,
+				    admin->at.line, "admin listen address %s "
+				    "overlaps %s of [listener %s] at line %u "
+				    "(allowed: an address and port no listener "
+				    "uses)", admin->text, other->text,
+				    listener->name, other->at.line);
+			} else if ((other_dual_stack &&
+			    dual_stack_overlap(&other->addr, &admin->addr)) ||
+			    dual_stack_overlap(&admin->addr, &other->addr)) {
+				config_error_in(loader, admin->at.file,
+				    admin->at.line, "admin listen address %s "
+				    "overlaps %s of [listener %s] at line %u, "
+				    "because [::] is dual-stack and also takes "
+				    "IPv4 on that port (allowed: an address and "
+				    "port no listener uses)", admin->text,
+				    other->text, listener->name,
+				    other->at.line);
+			}
 		}
 	}
 }

@@ -71,6 +71,24 @@ config_error_in(struct config_loader *loader, const char *file,
 	va_end(ap);
 }
 
+void
+config_warning(struct config_loader *loader, unsigned line,
+    const char *format, ...)
+{
+	va_list ap;
+
+	if (loader->errors == NULL)
+		return;
+	if (line > 0)
+		fprintf(loader->errors, "%s:%u: warning: ", loader->path, line);
+	else
+		fprintf(loader->errors, "%s: warning: ", loader->path);
+	va_start(ap, format);
+	vfprintf(loader->errors, format, ap);
+	va_end(ap);
+	fputc('\n', loader->errors);
+}
+
 char *
 config_strdup(struct config_loader *loader, const char *text)
 {
@@ -433,6 +451,7 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	const struct config_key *key;
 	struct config_key_use *use;
 	char quoted[CONFIG_QUOTE_SIZE];
+	unsigned before;
 
 	loader->key = NULL;
 	loader->after_include = false;
@@ -481,9 +500,13 @@ set_key(struct config_loader *loader, const char *name, const char *value)
 	} else if (*value == '\0') {
 		config_error(loader, line, "missing value for %s (allowed: %s)",
 		    key->name, key->allowed);
+		use->rejected = true;
 		return;
 	}
+	before = loader->error_count;
 	key->set(loader, key, value);
+	if (loader->error_count != before)
+		use->rejected = true;
 }
 
 static void

@@ -843,6 +843,13 @@ add_trusted_proxy(struct config_loader *loader, const struct config_key *key,
 		    config_quote(quoted, text), reason, key->allowed);
 		return;
 	}
+	if (network.prefix_len == 0)
+		config_warning(loader, current_line(loader),
+		    "trusted_proxies entry %s matches every %s address, so any "
+		    "client can send a PROXY header with any client address "
+		    "and so evade limits and bans (list only the addresses of "
+		    "the load balancers)", config_quote(quoted, text),
+		    network.family == AF_INET ? "IPv4" : "IPv6");
 
 	grown = realloc(listener->trusted_proxies,
 	    (listener->trusted_proxy_count + 1) * sizeof(*grown));

@@ -75,6 +75,7 @@ struct config_key_use {
 	const char *file;	/* of the key line (the config or an include) */
 	unsigned line;		/* of the key line, 0 if the key is absent */
 	bool has_value;		/* a line of it held more than separators */
+	bool rejected;		/* a line of it had an invalid value */
 };
 
 /* Included files may include others up to this depth. */
@@ -122,6 +123,12 @@ __attribute__((format(printf, 4, 5)))
 void config_error_in(struct config_loader *loader, const char *file,
     unsigned line, const char *format, ...);
 
+/* Writes "file:line: warning: message" for a setting that loads but is
+ * probably a mistake.  Warnings are not counted as errors. */
+__attribute__((format(printf, 3, 4)))
+void config_warning(struct config_loader *loader, unsigned line,
+    const char *format, ...);
+
 /* Reads file, already open, with the current loader->path (config.c). */
 void config_parse_file(struct config_loader *loader, FILE *file);
 
@@ -148,10 +155,11 @@ void *config_section_struct(struct config_loader *loader,
 char *config_strdup(struct config_loader *loader, const char *text);
 
 /* Writes text in double quotes, with control characters replaced by '?'
- * and anything after the first 66 bytes cut to "...", so that a message
- * stays one readable line.  out must have room for CONFIG_QUOTE_SIZE bytes.
+ * and anything after the first 250 bytes cut to "...", so that a message
+ * stays one line.  The limit leaves a file path of a usual length whole.
+ * out must have room for CONFIG_QUOTE_SIZE bytes.
  */
-#define CONFIG_QUOTE_SIZE 72
+#define CONFIG_QUOTE_SIZE 256
 const char *config_quote(char *out, const char *text);
 
 /* Value parsers (values.c).  config_parse_address() returns false with

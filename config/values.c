@@ -431,8 +431,11 @@ config_parse_network(const char *text, struct config_network *network,
 	bytes = max / 8;
 	for (unsigned bit = network->prefix_len; bit < bytes * 8; bit++) {
 		if (network->address[bit / 8] & (0x80u >> (bit % 8))) {
-			*reason = "bits are set after the prefix length: write "
-			    "the network address, such as 10.0.0.0/8";
+			*reason = network->family == AF_INET ? "bits are set "
+			    "after the prefix length: write the network "
+			    "address, such as 10.0.0.0/8" : "bits are set "
+			    "after the prefix length: write the network "
+			    "address, such as 2001:db8::/32";
 			return false;
 		}
 	}

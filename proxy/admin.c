@@ -39,6 +39,8 @@
 #define ADMIN_CONNECTIONS_MAX 16
 #define ADMIN_REQUEST_TIMEOUT_MS 5000
 #define ADMIN_BACKLOG 16
+/* The shortest time between two warnings about a full admin listener. */
+#define ADMIN_FULL_WARNING_INTERVAL_MS 60000
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -50,6 +52,11 @@ struct admin {
 	char *address;			/* the listen text it was opened with */
 	struct admin_connection *connections;
 	unsigned connection_count;
+	/* The last warning about a connection closed at accept, and the
+	 * connections closed since then without a warning. */
+	uint64_t full_warning_ms;
+	bool full_warning_written;
+	unsigned full_suppressed;
 };
 
 struct admin_connection {
@@ -344,6 +351,32 @@ on_timeout(uv_timer_t *timer)
 	reject(c, 408);
 }
 
+/*
+ * Logs a connection closed at accept because ADMIN_CONNECTIONS_MAX are
+ * open.  It is a warning, because health probes and scrapes fail while the
+ * listener is full and the operator needs to see why.  It is written at
+ * most once per ADMIN_FULL_WARNING_INTERVAL_MS with the count of the
+ * connections closed since the last one, because a client that connects in
+ * a loop would otherwise flood the log.
+ */
+static void
+warn_full(struct admin *admin, const char *peer)
+{
+	uint64_t now = uv_now(&admin->server->loop);
+
+	if (admin->full_warning_written &&
+	    now - admin->full_warning_ms < ADMIN_FULL_WARNING_INTERVAL_MS) {
+		admin->full_suppressed++;
+		return;
+	}
+	log_message(CONFIG_LOG_WARNING, "subtls/admin", "client=%s closed: "
+	    "%u admin connections are open (the maximum) suppressed=%u",
+	    peer, ADMIN_CONNECTIONS_MAX, admin->full_suppressed);
+	admin->full_warning_ms = now;
+	admin->full_warning_written = true;
+	admin->full_suppressed = 0;
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -383,11 +416,7 @@ on_connection(uv_stream_t *server, int status)
 	    &length) == 0)
 		session_format_address(&peer, c->peer, sizeof(c->peer));
 	if (admin->connection_count > ADMIN_CONNECTIONS_MAX) {
-		/* Logged at debug level only, because a client that opens
-		 * connections in a loop would flood the log. */
-		log_message(CONFIG_LOG_DEBUG, "subtls/admin", "client=%s "
-		    "closed: %u admin connections are open (the maximum)",
-		    c->peer, ADMIN_CONNECTIONS_MAX);
+		warn_full(admin, c->peer);
 		connection_close(c);
 		return;
 	}

@@ -147,23 +147,55 @@ is_field_line(const char *line, size_t length)
 	return true;
 }
 
+/*
+ * Returns whether data, the first len bytes of a request line before its
+ * LF, can still start an HTTP/1.x request line.  A control byte other than
+ * CR and HT rules it out, and so does a byte before the first space that
+ * no method token contains.  So binary data gets 400 at once, not 408.
+ */
+static bool
+is_possible_request_line(const char *data, size_t len)
+{
+	bool in_method = true;
+
+	for (size_t n = 0; n < len; n++) {
+		unsigned char c = (unsigned char)data[n];
+
+		if ((c < ' ' && c != '\r' && c != '\t') || c == 0x7f)
+			return false;
+		if (c == ' ')
+			in_method = false;
+		else if (in_method && !is_token_char(c))
+			return false;
+	}
+	return true;
+}
+
 enum http_parse_result
 http_request_parse(const char *data, size_t len, struct http_request *request)
 {
-	size_t end = head_end(data, len < HTTP_REQUEST_HEAD_MAX ? len :
-	    HTTP_REQUEST_HEAD_MAX);
-	size_t offset, next = 0;
+	size_t limit = len < HTTP_REQUEST_HEAD_MAX ? len : HTTP_REQUEST_HEAD_MAX;
+	size_t end, offset, next = 0;
 	enum http_parse_result result;
 	long length;
 
+	/* The request line is judged as soon as it is complete, so that an
+	 * HTTP/0.9 request ("GET /metrics" and CRLF, no header fields and no
+	 * empty line) gets its 400 at once. */
+	length = line_length(data, limit, &next);
+	if (!is_possible_request_line(data, length >= 0 ? (size_t)length :
+	    limit))
+		return HTTP_PARSE_INVALID;
+	if (length >= 0) {
+		result = parse_request_line(data, (size_t)length, request);
+		if (result != HTTP_PARSE_COMPLETE)
+			return result;
+	}
+
+	end = head_end(data, limit);
 	if (end == 0)
 		return len >= HTTP_REQUEST_HEAD_MAX ? HTTP_PARSE_TOO_LARGE :
 		    HTTP_PARSE_INCOMPLETE;
-
-	length = line_length(data, end, &next);
-	result = parse_request_line(data, (size_t)length, request);
-	if (result != HTTP_PARSE_COMPLETE)
-		return result;
 
 	for (offset = next; offset < end; offset += next) {
 		length = line_length(data + offset, end - offset, &next);

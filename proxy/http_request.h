@@ -45,7 +45,10 @@ struct http_request {
  * far.  The head ends with an empty line; lines end with CRLF or a bare LF
  * (RFC 9112 section 2.2 lets a server accept the latter).  Returns
  * HTTP_PARSE_INCOMPLETE while that line is missing and len is below
- * HTTP_REQUEST_HEAD_MAX.
+ * HTTP_REQUEST_HEAD_MAX.  A request line is judged as soon as its LF
+ * arrives, and bytes that no HTTP/1.x request line contains (control bytes
+ * other than CR and HT, or a non-token byte in the method) give
+ * HTTP_PARSE_INVALID at once.
  */
 enum http_parse_result http_request_parse(const char *data, size_t len,
     struct http_request *request);

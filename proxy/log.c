@@ -1,6 +1,6 @@
 /*
- * Log lines: "<UTC time> <ident>[<pid>]: <level>: <message>" on stderr, or
- * the message alone through syslog (facility mail), whose priority carries
+ * Log lines: "<UTC time> <ident>[<pid>]: <level>: <message>" on stderr
+ * (without the time when stderr is the systemd journal), or the message alone through syslog (facility mail), whose priority carries
  * the level and whose header adds the ident and pid.  With log_format =
  * json, the JSON object of log_json.h replaces the whole stderr line, and
  * the message in syslog.
@@ -9,8 +9,10 @@
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,11 +103,43 @@ format_time(char *out, size_t cap)
 	    (unsigned)(now.tv_usec / 1000) % 1000);
 }
 
+/*
+ * Returns whether stderr is a stream to the systemd journal: systemd sets
+ * JOURNAL_STREAM to "<device>:<inode>" of that stream (systemd.exec(5)), and
+ * the variable is inherited, so the numbers must match stderr itself.
+ */
+static bool
+stderr_is_journal(void)
+{
+	static int cached = -1;
+	const char *stream;
+	unsigned long long device, inode;
+	struct stat st;
+
+	if (cached >= 0)
+		return cached == 1;
+	cached = 0;
+	stream = getenv("JOURNAL_STREAM");
+	if (stream != NULL &&
+	    sscanf(stream, "%llu:%llu", &device, &inode) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == device &&
+	    (unsigned long long)st.st_ino == inode)
+		cached = 1;
+	return cached == 1;
+}
+
 static void
 write_stderr(enum config_log_level level, const char *ident, const char *msg)
 {
 	char stamp[48];
 
+	/* The journal stores its own time stamp for each line. */
+	if (stderr_is_journal()) {
+		fprintf(stderr, "%s[%ld]: %s: %s\n", ident, (long)getpid(),
+		    level_names[level], msg);
+		return;
+	}
 	format_time(stamp, sizeof(stamp));
 	fprintf(stderr, "%s %s[%ld]: %s: %s\n", stamp, ident, (long)getpid(),
 	    level_names[level], msg);

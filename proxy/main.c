@@ -50,10 +50,12 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: subtls [-t] -c FILE\n"
 	    "       subtls -V\n"
+	    "       subtls -h\n"
 	    "  -c FILE  configuration file (INI)\n"
 	    "  -t       check the configuration, print the effective settings "
 	    "and exit\n"
-	    "  -V       print the versions of subtls, wolfSSL and libuv\n");
+	    "  -V       print the versions of subtls, wolfSSL and libuv\n"
+	    "  -h       print this help and exit (also --help)\n");
 }
 
 static void
@@ -111,10 +113,18 @@ raise_file_limit(const struct server *srv)
 /*
  * Warns when the backend's unix socket cannot be used by the user subtls now
  * runs as.  Only a warning: the backend may simply not be running yet.
+ * started_as_root selects the hint, because only a subtls started as root
+ * may set "group".  An unprivileged one gets its groups from its parent.
  */
 static void
-check_backend_socket(const struct config_backend_address *backend)
+check_backend_socket(const struct config_backend_address *backend,
+    bool started_as_root)
 {
+	const char *hint = started_as_root ? "group = postdrop" :
+	    "start subtls with postdrop as a supplementary group, such as "
+	    "SupplementaryGroups=postdrop in a systemd unit or "
+	    "supplementalGroups in a Kubernetes pod";
+
 	if (!backend->is_unix || access(backend->unix_path, R_OK | W_OK) == 0)
 		return;
 	if (errno == ENOENT)
@@ -123,8 +133,8 @@ check_backend_socket(const struct config_backend_address *backend)
 	else
 		log_warning("backend=%s: this process (uid %u) cannot connect: "
 		    "%s; give it access to the socket (for Postfix's public/ "
-		    "directory: group = postdrop)", backend->text,
-		    (unsigned)geteuid(), strerror(errno));
+		    "directory: %s)", backend->text, (unsigned)geteuid(),
+		    strerror(errno), hint);
 }
 
 static void
@@ -177,6 +187,8 @@ static int
 run(struct server *srv)
 {
 	static struct server_shared shared;
+	/* Read before privileges_drop() changes the uid. */
+	bool started_as_root = geteuid() == 0;
 	uint64_t seed = 0;
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
@@ -247,7 +259,8 @@ run(struct server *srv)
 	log_start(srv);
 	raise_file_limit(srv);
 	for (size_t i = 0; i < srv->config->backend.address_count; i++)
-		check_backend_socket(&srv->config->backend.addresses[i]);
+		check_backend_socket(&srv->config->backend.addresses[i],
+		    started_as_root);
 	/* The first /readyz then finds a result.  Probed here, after the
 	 * chroot and the switch of user, so that it sees what sessions see. */
 	if (srv->admin != NULL)
@@ -380,6 +393,14 @@ main(int argc, char **argv)
 		if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 			fprintf(stderr, "subtls: %s: warning: %s\n", path,
 			    IDENTITY_NONE_WARNING);
+		/* The file is fine for a start as another user (the systemd
+		 * unit), so this is only a warning. */
+		if (geteuid() == 0 && cfg->global.user == NULL &&
+		    !cfg->global.allow_root)
+			fprintf(stderr, "subtls: %s: warning: no user in "
+			    "[global] and allow_root is not yes, so a start as "
+			    "root would be refused; a start as another user "
+			    "works\n", path);
 		status = 0;
 	} else {
 		log_setup(cfg->global.log, cfg->global.log_level);

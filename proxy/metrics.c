@@ -228,7 +228,9 @@ metrics_session_closed_locked(const struct session *s, const char *reason)
 		return;
 	l->sessions_closed++;
 	family_count(m, &l->closes, reason, NULL, NULL);
-	if (s->tls != NULL && !s->tls_established)
+	/* A client that sent nothing or plaintext never began a handshake,
+	 * so its session counts only under its close reason. */
+	if (s->tls_handshake_begun && !s->tls_established)
 		family_count(m, &l->handshake_failures, reason, NULL, NULL);
 	l->bytes_client_to_backend += s->bytes_in;
 	l->bytes_backend_to_client += s->bytes_out;
@@ -446,8 +448,8 @@ render_sessions(struct metrics_text *text, const struct server *srv)
 	    "session resumption.",
 	    offsetof(struct listener_counters, handshakes), handshake);
 	render_listener_family(text, srv, "subtls_tls_handshake_failures_total",
-	    "Sessions closed after their TLS handshake started and before it "
-	    "completed, by close reason.",
+	    "Sessions whose client began a TLS handshake that did not "
+	    "complete, by close reason.",
 	    offsetof(struct listener_counters, handshake_failures), reason);
 	render_listener_values(text, srv, "subtls_starttls_injections_total",
 	    "counter", "Sessions closed for plaintext sent after or pipelined "
@@ -548,7 +550,8 @@ render_backends(struct metrics_text *text, const struct server *srv)
 	}
 
 	metrics_text_family(text, "subtls_backend_connect_failures_total",
-	    "counter", "Backend connects that failed, by backend address.");
+	    "counter", "Backend connects of client sessions that failed, by "
+	    "backend address. Probes of a down address are not counted.");
 	for (size_t i = 0; i < m->backend_count; i++) {
 		struct metrics_label labels[] = {
 			{ "backend", m->backends[i].address },

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,60 @@ enter_chroot(const char *directory, const char *config_path)
 	return 0;
 }
 
+/* Whether the process's gid or one of its supplementary groups is gid. */
+static bool
+has_group(gid_t gid)
+{
+	gid_t *groups;
+	int count;
+	bool found = false;
+
+	if (getgid() == gid || getegid() == gid)
+		return true;
+	count = getgroups(0, NULL);
+	if (count <= 0)
+		return false;
+	groups = calloc((size_t)count, sizeof(*groups));
+	if (groups == NULL)
+		return false;
+	count = getgroups(count, groups);
+	for (int i = 0; i < count; i++) {
+		if (groups[i] == gid)
+			found = true;
+	}
+	free(groups);
+	return found;
+}
+
+/*
+ * Checks user and group for a process that did not start as root, such as
+ * one started by a systemd unit with User=.  It cannot switch ids, so the
+ * start is fine only when it already runs as user (and, if group is set,
+ * has that group).
+ */
+static int
+check_unprivileged_ids(const struct config_global *g,
+    const struct target_ids *ids)
+{
+	bool user_matches = getuid() == ids->uid && geteuid() == ids->uid;
+	bool group_matches = g->group == NULL || has_group(ids->gid);
+
+	if (!user_matches || !group_matches) {
+		log_error("cannot switch to user '%s'%s%s%s: subtls was not "
+		    "started as root (it runs as uid %u, gid %u), so it cannot "
+		    "switch users; remove user and group from [global], or "
+		    "start subtls as root", g->user,
+		    g->group != NULL ? " and group '" : "",
+		    g->group != NULL ? g->group : "",
+		    g->group != NULL ? "'" : "",
+		    (unsigned)getuid(), (unsigned)getgid());
+		return -1;
+	}
+	log_info("already running as user %s (uid %u, gid %u), so no switch "
+	    "is needed", g->user, (unsigned)getuid(), (unsigned)getgid());
+	return 0;
+}
+
 static int
 switch_ids(const struct config_global *g, const struct target_ids *ids)
 {
@@ -121,8 +176,13 @@ privileges_drop(const struct config_global *global, const char *config_path)
 			return -1;
 	}
 
-	if (global->user != NULL && switch_ids(global, &ids) != 0)
-		return -1;
+	if (global->user != NULL) {
+		int status = geteuid() == 0 ? switch_ids(global, &ids) :
+		    check_unprivileged_ids(global, &ids);
+
+		if (status != 0)
+			return -1;
+	}
 
 	if ((getuid() == 0 || geteuid() == 0) && !global->allow_root) {
 		log_error("refusing to run as root: set user in [global] to "
@@ -130,5 +190,9 @@ privileges_drop(const struct config_global *global, const char *config_path)
 		    "first), or set allow_root = yes");
 		return -1;
 	}
+	if (getuid() == 0 || geteuid() == 0)
+		log_warning("running as root because allow_root = yes: a flaw "
+		    "in subtls or wolfSSL would give an attacker root; set user "
+		    "in [global] to run as an unprivileged account");
 	return 0;
 }

@@ -256,8 +256,10 @@ handshake_first_byte(struct session *s, unsigned char byte)
 
 	s->tls_input_seen = true;
 	if (byte == TLS_RECORD_HANDSHAKE ||
-	    !((byte >= 0x20 && byte <= 0x7e) || byte == '\r' || byte == '\n'))
+	    !((byte >= 0x20 && byte <= 0x7e) || byte == '\r' || byte == '\n')) {
+		s->tls_handshake_begun = true;
 		return true;
+	}
 
 	s->tls_failed = true;
 	if (s->listener->config->mode == CONFIG_MODE_STARTTLS) {

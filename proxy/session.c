@@ -463,7 +463,6 @@ session_expire(struct session *s)
 	switch (s->state) {
 	case SESSION_ACCEPTED:
 		/* Not greeted yet, and no timer runs before the limits pass. */
-		break;
 	case SESSION_PROXY_HEADER:
 		/* The peer is a load balancer, which expects no reply. */
 		break;

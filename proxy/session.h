@@ -113,6 +113,8 @@ struct session {
 	bool tls_failed;		/* no close_notify after a TLS error */
 	bool tls_input_seen;		/* the first byte of the handshake was
 					 * checked for plaintext */
+	bool tls_handshake_begun;	/* that byte was not plaintext and went
+					 * to the TLS engine */
 	bool backend_said_goodbye;	/* its last reply was 221 or 421: it
 					 * closes next */
 	bool drain_held;		/* draining: a new MAIL waits unsent

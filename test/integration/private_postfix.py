@@ -271,15 +271,26 @@ def wait_for_exit(pid: int, timeout: float) -> bool:
     return not process_alive(pid)
 
 
+# Ports that free_loopback_port() returned in this process.
+_ports_handed_out = set()
+
+
 def free_loopback_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port on host that was free a moment ago.
 
-    Another process can take the port before the caller binds it, which is
-    acceptable on a test machine.
+    The kernel may offer a port again once it is released, so a port that
+    this process was given before is skipped: two calls for one config
+    never return the same port.  Another process can still take the port
+    before the caller binds it, which is acceptable on a test machine.
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
+    raise RuntimeError("no loopback port that was not handed out before")
 
 
 # Configuration -----------------------------------------------------------

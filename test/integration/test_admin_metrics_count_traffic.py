@@ -118,8 +118,9 @@ def test_admin_metrics_count_traffic(start_subtls, postfix, certificate):
     assert count("subtls_starttls_injections_total", listener=smtps) == 0
     assert count("subtls_tls_handshake_failures_total", listener=smtps,
                  reason="tls_handshake_failed") == 1
+    # Plaintext after STARTTLS began no handshake: it is an injection.
     assert count("subtls_tls_handshake_failures_total", listener=submission,
-                 reason="plaintext_after_starttls") == 1
+                 reason="plaintext_after_starttls") == 0
     assert count("subtls_limit_refusals_total", listener=submission,
                  limit="max_sessions_per_client") == 1
     assert count("subtls_ban_refusals_total", listener=submission) == 0
@@ -231,3 +232,28 @@ def test_sessions_open_gauge(start_subtls):
     samples = scrape(port)
     assert sample_value(samples, "subtls_sessions_open", listener=STARTTLS_LISTENER) == 0
     assert sample_value(samples, "subtls_sessions_total", listener=STARTTLS_LISTENER) == 2
+
+
+def test_handshake_failures_need_handshake(start_subtls):
+    """Only a client that began a TLS handshake counts as a handshake failure."""
+    subtls = start_subtls("unix", admin_port=admin_port())
+    with LineClient(subtls.implicit_port) as client:
+        plaintext_address = client.local_address
+        client.send(b"EHLO client.test\r\n")
+        client.read_until_closed(5.0)
+    with LineClient(subtls.implicit_port) as client:
+        silent_address = client.local_address
+    handshake_tls_1_1(subtls)
+    assert close_fields(subtls, plaintext_address)["reason"] == "plaintext_on_tls_port"
+    assert close_fields(subtls, silent_address)["reason"] == "client_closed"
+    wait_all_closed(subtls, 3)
+
+    samples = scrape(subtls.config.admin_port)
+
+    failures = {dict(labels)["reason"]: value for (name, labels), value in samples.items()
+                if name == "subtls_tls_handshake_failures_total"}
+    assert failures == {"tls_handshake_failed": 1}
+    for reason in ("plaintext_on_tls_port", "client_closed", "tls_handshake_failed"):
+        assert sample_value(samples, "subtls_session_closes_total",
+                            listener=IMPLICIT_LISTENER, reason=reason) == 1, reason
+

@@ -20,7 +20,7 @@ from admin_http import admin_port, curl, sample_value, scrape
 from fake_backend import FakeBackend, read_proxy_v2_header
 from private_postfix import free_loopback_port
 from session_log import wait_for_log_text
-from smtp_clients import SENDER, plain_credentials, tls_session
+from smtp_clients import SENDER, plain_credentials, s_client, tls_session
 
 SHORT_LIFETIME = 6
 MARKED_DOWN = "not ready: every backend address is marked down\n"
@@ -79,6 +79,27 @@ def test_readyz_503_once_backend_goes_away(start_subtls, tmp_path):
     # The backend stopped listening while no client used it.
     assert poll_readyz(port, 503) == (503, MARKED_DOWN)
     assert sample_value(scrape(port), "subtls_backend_up", backend=backend.address) == 0
+
+
+def test_probe_failures_not_counted(start_subtls, tmp_path):
+    """Backend connect failures count client sessions; probes of a down address do not."""
+    backend = FakeBackend(tmp_path / "backend.sock", greet_until_quit)
+    with backend:
+        subtls = start_subtls(backend.address, admin_port=admin_port(),
+                              retry_interval="1s", log_level="debug")
+        port = subtls.config.admin_port
+        assert poll_readyz(port, 200) == (200, "ready\n")
+
+    # The socket is gone, so the session's connect fails and marks the
+    # address down; then the probes fail every second.
+    result = s_client(subtls.implicit_port, ("-quiet",), stdin=b"QUIT\r\n")
+    assert "421 " in result.stdout, result.stdout + result.stderr
+    wait_for_log_text(subtls, f"backend={backend.address} probe failed", timeout=10.0)
+    samples = scrape(port)
+
+    assert sample_value(samples, "subtls_backend_connect_failures_total",
+                        backend=backend.address) == 1
+    assert sample_value(samples, "subtls_backend_up", backend=backend.address) == 0
 
 
 def short_lived_certificate(directory, seconds: int) -> tuple:

@@ -59,12 +59,14 @@ def test_kubernetes_config_passes_check(binary, tmp_path):
 def test_example_config_passes_check(binary, tmp_path):
     make_certificate(tmp_path, "example.example")
     text = (REPOSITORY / "doc" / "subtls.ini.example").read_text()
-    # The user and group must exist here: nobody and nogroup stand in for
-    # subtls and postdrop.
+    # The user and group lines, for a start as root, are commented out.
+    # Enabled, they must name a user and group that exist here: nobody and
+    # nogroup stand in for subtls and postdrop.
+    assert ";user = subtls" in text and ";group = postdrop" in text
     text = (text.replace("/etc/subtls/fullchain.pem", str(tmp_path / "tls.crt"))
             .replace("/etc/subtls/privkey.pem", str(tmp_path / "tls.key"))
-            .replace("user = subtls", "user = nobody")
-            .replace("group = postdrop", "group = nogroup"))
+            .replace(";user = subtls", "user = nobody")
+            .replace(";group = postdrop", "group = nogroup"))
     config = tmp_path / "subtls.ini"
     config.write_text(text)
 

@@ -7,6 +7,7 @@ test uses the same setting against the private Postfix's socket there.
 
 import grp
 import pwd
+from pathlib import Path
 
 from smtp_clients import CLIENT_ADDRESS, first_received, swaks, unique_token
 
@@ -47,3 +48,36 @@ def test_delivers_after_dropping_privileges(start_subtls, postfix):
 
     assert result.returncode == 0, result.stdout + result.stderr + subtls.log_text()
     assert f"[{CLIENT_ADDRESS}]" in first_received(postfix.wait_for_message(token))
+
+
+def test_backend_warning_as_root_names_group(start_subtls, postfix):
+    subtls = start_subtls("unix", user=USER, group="nogroup")
+    subtls.stop()
+    log = subtls.log_text()
+
+    assert "cannot connect: Permission denied" in log, log
+    assert "(for Postfix's public/ directory: group = postdrop)" in log, log
+
+
+def open_to_others(path: Path, base: Path) -> None:
+    """Make path readable and its directories up to base searchable for the user nobody."""
+    path.chmod(0o644 if path.is_file() else 0o755)
+    for directory in path.parents:
+        if directory == base.parent:
+            break
+        directory.chmod(directory.stat().st_mode | 0o011)
+
+
+def test_backend_warning_unprivileged_names_supplementary_group(start_subtls, postfix, certificate,
+                                                               tmp_path, tmp_path_factory):
+    base = tmp_path_factory.getbasetemp()
+    for path in (certificate.certificate, certificate.key, tmp_path):
+        open_to_others(Path(path), base)
+    prefix = ("setpriv", f"--reuid={USER}", "--regid=nogroup", "--clear-groups")
+    subtls = start_subtls("unix", command_prefix=prefix)
+    subtls.stop()
+    log = subtls.log_text()
+
+    assert "cannot connect: Permission denied" in log, log
+    assert "start subtls with postdrop as a supplementary group" in log, log
+    assert "group = postdrop" not in log, log

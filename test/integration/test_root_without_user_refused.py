@@ -1,7 +1,8 @@
 """subtls started as root without user refuses to run, unless allow_root = yes.
 
 The listeners are bound first, so the refusal comes after the privilege
-drop step, and the error names both fixes.
+drop step, and the error names both fixes.  Running as root with
+allow_root = yes logs a warning.
 """
 
 import os
@@ -59,7 +60,11 @@ def test_allow_root_yes_runs(binary, certificate, tmp_path):
 
     process.start()
     try:
-        assert REFUSAL not in process.log_text()
+        log = process.log_text()
+        assert REFUSAL not in log
+        assert ("warning: running as root because allow_root = yes: a flaw in subtls "
+                "or wolfSSL would give an attacker root; set user in [global] to run "
+                "as an unprivileged account") in log, log
     finally:
         assert process.stop() == 0, process.log_text()
 
@@ -88,3 +93,27 @@ def test_chroot_needs_root_start(binary, certificate):
         assert "listening" not in result.stderr
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_check_as_root_warns_without_user(binary, certificate, tmp_path):
+    """-t passes the file, which suits a start as another user, and warns."""
+    process = make_process(binary, certificate, tmp_path, allow_root="")
+
+    result = subprocess.run([str(process.binary), "-t", "-c", str(process.config_path)],
+                            capture_output=True, text=True, timeout=20,
+                            stdin=subprocess.DEVNULL)
+
+    assert result.returncode == 0, result.stderr
+    assert ("warning: no user in [global] and allow_root is not yes, so a start as root "
+            "would be refused; a start as another user works") in result.stderr
+
+
+def test_check_as_root_quiet_with_allow_root(binary, certificate, tmp_path):
+    process = make_process(binary, certificate, tmp_path, allow_root="yes")
+
+    result = subprocess.run([str(process.binary), "-t", "-c", str(process.config_path)],
+                            capture_output=True, text=True, timeout=20,
+                            stdin=subprocess.DEVNULL)
+
+    assert result.returncode == 0, result.stderr
+    assert "a start as root would be refused" not in result.stderr

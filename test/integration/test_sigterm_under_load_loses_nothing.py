@@ -7,8 +7,8 @@ queued, subtls gets SIGTERM and stops accepting.  A session between
 transactions gets "421 4.3.2 <hostname> Service shutting down" at once.  A
 session inside a transaction finishes it and gets the 421 after the final
 reply.
-The clients pause inside each transaction, so some are inside one at the
-SIGTERM.
+The clients pause inside each transaction, and the SIGTERM is sent while
+one of them has read the 354 to DATA and not yet the final reply.
 
 Afterwards every message for which a client read "250 ... queued as ID" must
 be in the Maildir, with ID in its Received header, and every other message
@@ -49,6 +49,8 @@ class Outcomes:
         self.shutdown_replies = 0
         self.sigterm_sent = None    # time.monotonic() of the SIGTERM
         self.queued_after_sigterm = 0
+        self.in_data = 0            # sessions that read the 354 and have
+                                    # not read the final reply yet
 
     def record(self, token: str, last_reply: str) -> None:
         with self.lock:
@@ -66,17 +68,30 @@ class Outcomes:
         with self.lock:
             return len(self.queued)
 
+    def change_in_data(self, change: int) -> None:
+        with self.lock:
+            self.in_data += change
 
-def send_message(client, postfix, token: str) -> str:
+    def ready_for_sigterm(self) -> bool:
+        """Return whether enough messages are queued and a session is inside DATA."""
+        with self.lock:
+            return len(self.queued) >= QUEUED_BEFORE_SIGTERM and self.in_data > 0
+
+
+def send_message(client, postfix, token: str, outcomes: Outcomes) -> str:
     """Send one message step by step; return the last reply line the client read."""
     content = build_message(token, postfix.recipient)
     for command in ("MAIL FROM:<sender@example.test>", f"RCPT TO:<{postfix.recipient}>", "DATA"):
         reply = client.command(command)[-1]
         if not reply.startswith(("250", "354")):
             return reply
-    time.sleep(PAUSE_IN_TRANSACTION)
-    client.send(dot_stuffed(content))
-    return client.read_reply()[-1]
+    outcomes.change_in_data(1)
+    try:
+        time.sleep(PAUSE_IN_TRANSACTION)
+        client.send(dot_stuffed(content))
+        return client.read_reply()[-1]
+    finally:
+        outcomes.change_in_data(-1)
 
 
 def submit_session(subtls, postfix, certificate, listener: str, outcomes: Outcomes,
@@ -93,7 +108,7 @@ def submit_session(subtls, postfix, certificate, listener: str, outcomes: Outcom
             token = unique_token(label)
             tried += 1
             try:
-                reply = send_message(client, postfix, token)
+                reply = send_message(client, postfix, token, outcomes)
             except (ConnectionError, ssl.SSLError, OSError):
                 outcomes.record(token, "closed")
                 return tried
@@ -129,8 +144,10 @@ def test_sigterm_under_load_loses_nothing(start_subtls, postfix, certificate):
     for thread in threads:
         thread.start()
 
-    while outcomes.queued_count() < QUEUED_BEFORE_SIGTERM and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # The SIGTERM comes while a session is inside DATA, so that one
+    # transaction is certain to be in progress.
+    while not outcomes.ready_for_sigterm() and time.monotonic() < deadline:
+        time.sleep(0.005)
     with outcomes.lock:
         outcomes.sigterm_sent = time.monotonic()
     subtls.process.send_signal(signal.SIGTERM)

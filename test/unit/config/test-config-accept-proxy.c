@@ -1,7 +1,7 @@
 /*
  * accept_proxy and trusted_proxies of a listener: the values loaded, the
- * networks parsed, and the errors when one is set without the other or a
- * network is invalid.
+ * networks parsed, the errors when one is set without the other or a
+ * network is invalid, and the warning for a /0 network.
  */
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -9,6 +9,10 @@
 #include "test/unit/config/config_test.h"
 
 #define LISTENER_HEAD "[listener lb]\nmode = implicit\nlisten = 127.0.0.1:465\n"
+#define WARNING_EVERY_IPV4 "@FILE@:11: warning: trusted_proxies entry " \
+	"\"0.0.0.0/0\" matches every IPv4 address, so any client can send a " \
+	"PROXY header with any client address and so evade limits and bans " \
+	"(list only the addresses of the load balancers)\n"
 
 static void
 check_valid(void)
@@ -22,9 +26,13 @@ check_valid(void)
 	    "  2001:db8::/32 ::ffff:198.51.100.0/120 0.0.0.0/0\n"
 	    "[listener plain]\nmode = starttls\nlisten = 127.0.0.1:587\n");
 	char *errors = config_test_load(&cfg, path, &count);
+	char *want = config_test_expand(WARNING_EVERY_IPV4, path);
 	const struct config_network *n;
 
-	CHECK_TEXT(errors, "", "a listener with accept_proxy loads");
+	CHECK_TEXT(errors, want, "a listener with accept_proxy loads, with a "
+	    "warning for 0.0.0.0/0");
+	CHECK(count == 0, "the warning is not an error (got %u errors)",
+	    count);
 	if (cfg.listener_count != 2) {
 		CHECK(false, "two listeners (got %zu)", cfg.listener_count);
 		goto out;
@@ -59,6 +67,32 @@ check_valid(void)
 	    "written");
 out:
 	config_free(&cfg);
+	free(want);
+	free(errors);
+	free(path);
+}
+
+static void
+check_ipv6_wildcard_warning(void)
+{
+	struct config cfg;
+	unsigned count;
+	char *path = config_test_write("every-ipv6.ini",
+	    CONFIG_TEST_TLS CONFIG_TEST_BACKEND LISTENER_HEAD
+	    "accept_proxy = v2\n"
+	    "trusted_proxies = ::/0\n");
+	char *errors = config_test_load(&cfg, path, &count);
+	char *want = config_test_expand("@FILE@:10: warning: trusted_proxies "
+	    "entry \"::/0\" matches every IPv6 address, so any client can "
+	    "send a PROXY header with any client address and so evade limits "
+	    "and bans (list only the addresses of the load balancers)\n",
+	    path);
+
+	CHECK_TEXT(errors, want, "::/0 gets a warning");
+	CHECK(count == 0, "::/0 loads without errors (got %u)", count);
+
+	config_free(&cfg);
+	free(want);
 	free(errors);
 	free(path);
 }
@@ -85,6 +119,14 @@ static const struct bad_case bad_cases[] = {
 	  "set after the prefix length: write the network address, such as "
 	  "10.0.0.0/8 (allowed: IPv4 or IPv6 addresses or networks such as "
 	  "10.0.0.0/8 or 2001:db8::/32, separated by commas or blanks)\n" },
+	{ "accept_proxy = v3\ntrusted_proxies = 10.0.0.0/8\n",
+	  "@FILE@:9: invalid accept_proxy \"v3\" (allowed: no, v1, "
+	  "v2, any)\n" },
+	{ "accept_proxy = v1\ntrusted_proxies = 2001:db8::1/32\n",
+	  "@FILE@:10: invalid trusted_proxies entry \"2001:db8::1/32\": bits "
+	  "are set after the prefix length: write the network address, such "
+	  "as 2001:db8::/32 (allowed: IPv4 or IPv6 addresses or networks such "
+	  "as 10.0.0.0/8 or 2001:db8::/32, separated by commas or blanks)\n" },
 	{ "accept_proxy = v1\ntrusted_proxies = 10.0.0.0/33\n",
 	  "@FILE@:10: invalid trusted_proxies entry \"10.0.0.0/33\": the "
 	  "prefix length is not a number from 0 to 32 (allowed: IPv4 or IPv6 "
@@ -116,6 +158,7 @@ main(void)
 {
 	config_test_setup();
 	check_valid();
+	check_ipv6_wildcard_warning();
 
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		struct config cfg;

@@ -1,6 +1,7 @@
 /*
  * The admin listener's request parser: the method and path of a complete
- * head, "read more" for a partial one, and the status of each bad one.
+ * head, "read more" for a partial one, and the status of each bad one,
+ * which a bad request line gets before the head is complete.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,25 @@ static const struct parse_case cases[] = {
 	  HTTP_PARSE_INVALID, 0, NULL },
 	{ "TLS record bytes", "\x16\x03\x01\x02\x05hello\r\n\r\n",
 	  HTTP_PARSE_INVALID, 0, NULL },
+	/* A request line is judged when its LF arrives, and some bytes
+	 * rule a request out before that. */
+	{ "HTTP/0.9 request line", "GET /metrics\r\n",
+	  HTTP_PARSE_INVALID, 0, NULL },
+	{ "HTTP/2.0 request line alone", "GET / HTTP/2.0\r\n",
+	  HTTP_PARSE_VERSION, 0, NULL },
+	{ "control byte before any LF", "\x16\x03\x01",
+	  HTTP_PARSE_INVALID, 0, NULL },
+	{ "DEL byte in target", "GET /a\x7f",
+	  HTTP_PARSE_INVALID, 0, NULL },
+	{ "non-ASCII byte in method", "G\xc3\xa9T",
+	  HTTP_PARSE_INVALID, 0, NULL },
+	{ "slash in method", "/metrics", HTTP_PARSE_INVALID, 0, NULL },
+	{ "start of method", "GE", HTTP_PARSE_INCOMPLETE, 0, NULL },
+	{ "start of target", "GET /met", HTTP_PARSE_INCOMPLETE, 0, NULL },
+	{ "start of version", "GET /metrics HTTP/1",
+	  HTTP_PARSE_INCOMPLETE, 0, NULL },
+	{ "CR before its LF", "GET /metrics HTTP/1.1\r",
+	  HTTP_PARSE_INCOMPLETE, 0, NULL },
 };
 
 static void

@@ -51,6 +51,8 @@ struct server {
 	size_t session_count;
 	uint64_t session_id_base;	/* random, so ids differ across restarts */
 
+	/* NOTE: per worker, so /readyz and subtls_backend_up, which read the
+	 * main thread's pool, miss a failure that another worker saw. */
 	struct backend_pool *backends;	/* which backend addresses are up, as
 					 * this worker's sessions found them */
 	struct auth_throttle *throttle;	/* process-wide: AUTH failures and

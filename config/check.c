@@ -40,6 +40,7 @@ config_set_defaults(struct config *cfg)
 	cfg->global.connection_rate_per_client = 120;
 	cfg->global.max_handshakes_in_progress = 256;
 	cfg->global.max_errors = 10;
+	cfg->global.workers = 1;
 	/* Mobile clients that reconnect through the day resume for 12 h. */
 	cfg->tls.ticket_lifetime_ms = 12 * 60 * 60 * 1000;
 	cfg->tls.expiry_warning_ms = 14ULL * 24 * 3600 * 1000;

@@ -128,6 +128,8 @@ struct config_global {
 	unsigned connection_rate_per_client; /* a minute; default 120; 0: off */
 	unsigned max_handshakes_in_progress; /* default 256; 0: no limit */
 	unsigned max_errors;		/* default 10, before TLS */
+	unsigned workers;		/* event loop threads, default 1;
+					 * CONFIG_WORKERS_AUTO: one per CPU */
 };
 
 /* Upper bounds of the limits.  max_sessions stays below the entries of the
@@ -136,6 +138,8 @@ struct config_global {
 #define CONFIG_MAX_SESSIONS_MAX 60000
 #define CONFIG_CONNECTION_RATE_MAX 1000000
 #define CONFIG_MAX_ERRORS_MAX 1000
+#define CONFIG_WORKERS_MAX 64
+#define CONFIG_WORKERS_AUTO 0
 
 /* TLS protocol versions as on the wire. */
 #define CONFIG_TLS1_0 0x0301

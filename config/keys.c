@@ -412,6 +412,31 @@ set_count(struct config_loader *loader, const struct config_key *key,
 	*field = (unsigned)number;
 }
 
+/* Sets workers: "auto" (CONFIG_WORKERS_AUTO) or 1 to CONFIG_WORKERS_MAX. */
+static void
+set_workers(struct config_loader *loader, const struct config_key *key,
+    const char *value)
+{
+	unsigned *field = field_of(loader, key);
+	size_t digits = strspn(value, "0123456789");
+	unsigned long number;
+
+	if (strcmp(value, "auto") == 0) {
+		*field = CONFIG_WORKERS_AUTO;
+		return;
+	}
+	if (digits == 0 || digits > 2 || value[digits] != '\0') {
+		report_invalid(loader, key, value);
+		return;
+	}
+	number = strtoul(value, NULL, 10);
+	if (number < 1 || number > CONFIG_WORKERS_MAX) {
+		report_invalid(loader, key, value);
+		return;
+	}
+	*field = (unsigned)number;
+}
+
 /* Certificates live for months, so this duration also takes days. */
 static void
 set_long_duration(struct config_loader *loader, const struct config_key *key,
@@ -1021,6 +1046,10 @@ const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_GLOBAL, "max_errors", false,
 	  "a whole number from 1 to 1000",
 	  set_count, GLOBAL(max_errors), CONFIG_NO_POSITION, NULL, NULL,
+	  false },
+	{ CONFIG_SECTION_GLOBAL, "workers", false,
+	  "a whole number from 1 to 64, or auto for one per CPU",
+	  set_workers, GLOBAL(workers), CONFIG_NO_POSITION, NULL, NULL,
 	  false },
 
 	{ CONFIG_SECTION_TLS, "certificate", false,

@@ -225,6 +225,10 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "max_handshakes_in_progress = %u\n",
 	    global->max_handshakes_in_progress);
 	fprintf(out, "max_errors = %u\n", global->max_errors);
+	if (global->workers == CONFIG_WORKERS_AUTO)
+		fprintf(out, "workers = auto\n");
+	else
+		fprintf(out, "workers = %u\n", global->workers);
 
 	fprintf(out, "\n[tls]\n");
 	print_certificates(out, &tls->certificates);

@@ -1,8 +1,12 @@
 /*
  * The limits on new sessions and on TLS handshakes in progress.  The counts
- * live in struct server, the per-client counts in proxy/client_limits.c.
+ * live in struct server_shared, which every worker shares, the per-client
+ * counts in proxy/client_limits.c.  The queue of held STARTTLS sessions
+ * belongs to each worker; a worker that frees a handshake slot wakes the
+ * others that wait for one (proxy/worker.c).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +19,7 @@
 #include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/worker.h"
 #include "smtp/dialogue.h"
 #include "smtp/reply.h"
 
@@ -42,22 +47,31 @@ static const char *const refusal_reasons[LIMIT_COUNT] = {
 	[LIMIT_CONNECTION_RATE] = "connection_rate",
 };
 
+/* Guards the limit_warnings of struct server_shared, which every worker
+ * writes. */
+static pthread_mutex_t warnings_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool
 admission_warning_due(struct server *srv, enum limit_id limit,
     unsigned *suppressed)
 {
-	struct limit_warning *w = &srv->limit_warnings[limit];
+	struct limit_warning *w = &srv->shared->limit_warnings[limit];
 	uint64_t now = uv_now(&srv->loop);
+	bool due;
 
-	if (w->written && now - w->last_ms < WARNING_INTERVAL_MS) {
+	pthread_mutex_lock(&warnings_lock);
+	/* Another worker's loop may have read its clock a little later. */
+	due = !w->written || (now >= w->last_ms &&
+	    now - w->last_ms >= WARNING_INTERVAL_MS);
+	if (due) {
+		*suppressed = w->suppressed;
+		w->suppressed = 0;
+		w->last_ms = now;
+		w->written = true;
+	} else
 		w->suppressed++;
-		return false;
-	}
-	*suppressed = w->suppressed;
-	w->suppressed = 0;
-	w->last_ms = now;
-	w->written = true;
-	return true;
+	pthread_mutex_unlock(&warnings_lock);
+	return due;
 }
 
 static void
@@ -131,14 +145,17 @@ admission_admit_connection(struct session *s)
 	struct client_key key;
 	bool keyed;
 
-	if (srv->sessions_admitted >= g->max_sessions) {
+	/* Counted first and taken back when over, so that two workers
+	 * cannot both take the last place. */
+	if (atomic_fetch_add(&srv->shared->sessions_admitted, 1) >=
+	    g->max_sessions) {
+		atomic_fetch_sub(&srv->shared->sessions_admitted, 1);
 		keyed = client_key_from_sockaddr(
 		    (struct sockaddr *)&s->client_addr, &key);
 		refuse(s, LIMIT_MAX_SESSIONS, g->max_sessions,
 		    keyed ? &key : NULL);
 		return false;
 	}
-	srv->sessions_admitted++;
 	s->admitted = true;
 	return true;
 }
@@ -160,7 +177,7 @@ admission_release(struct session *s)
 		client_limits_release(srv->client_limits, key);
 	s->client_counted = false;
 	if (s->admitted)
-		srv->sessions_admitted--;
+		atomic_fetch_sub(&srv->shared->sessions_admitted, 1);
 	s->admitted = false;
 }
 
@@ -169,25 +186,25 @@ admission_handshake_slot_free(const struct server *srv)
 {
 	unsigned max = srv->config->global.max_handshakes_in_progress;
 
-	return max == 0 || srv->handshakes < max;
+	return max == 0 || atomic_load(&srv->shared->handshakes) < max;
 }
 
 /*
  * NOTE: a slot is taken at accept (implicit TLS) or at STARTTLS, not at the
  * first handshake byte, so connections that send nothing hold slots until
  * handshake_timeout and delay new clients, though within the per-client
- * limits.
+ * limits.  With several workers the check of a free slot and this count
+ * are two steps, so up to workers - 1 handshakes beyond the limit can start.
  */
 void
 admission_handshake_started(struct server *srv)
 {
-	srv->handshakes++;
+	atomic_fetch_add(&srv->shared->handshakes, 1);
 }
 
 void
-admission_handshake_ended(struct server *srv)
+admission_handshakes_retry(struct server *srv)
 {
-	srv->handshakes--;
 	while (srv->held_first != NULL && admission_handshake_slot_free(srv)) {
 		struct session *s = srv->held_first;
 
@@ -196,6 +213,24 @@ admission_handshake_ended(struct server *srv)
 	}
 	if (admission_handshake_slot_free(srv))
 		listeners_resume(srv, true, false);
+}
+
+void
+admission_handshake_ended(struct server *srv)
+{
+	atomic_fetch_sub(&srv->shared->handshakes, 1);
+	admission_handshakes_retry(srv);
+	workers_handshake_slot_freed(srv);
+}
+
+void
+admission_wait_for_handshake(struct server *srv)
+{
+	atomic_store(&srv->waits_for_handshake, true);
+	/* A slot that another worker freed before the flag was set would
+	 * wake nobody: check again. */
+	if (admission_handshake_slot_free(srv))
+		workers_wake_for_handshake(srv);
 }
 
 bool
@@ -218,6 +253,7 @@ admission_hold_starttls(struct session *s)
 		srv->held_first = s;
 	srv->held_last = s;
 	s->held = true;
+	admission_wait_for_handshake(srv);
 
 	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES_HELD, &suppressed))
 		session_log(s, CONFIG_LOG_WARNING, "limit reached listener=%s "

@@ -75,6 +75,14 @@ bool admission_handshake_slot_free(const struct server *srv);
 void admission_handshake_started(struct server *srv);
 void admission_handshake_ended(struct server *srv);
 
+/* Gives free slots to the held STARTTLS sessions of srv, oldest first,
+ * then resumes its implicit TLS sockets paused for handshakes. */
+void admission_handshakes_retry(struct server *srv);
+
+/* Marks srv as waiting for a handshake slot, so that the worker that
+ * frees one wakes it.  Called when a session is held or a socket pauses. */
+void admission_wait_for_handshake(struct server *srv);
+
 /*
  * Returns whether a STARTTLS session must wait for a handshake slot before
  * its "220 Ready to start TLS": when no slot is free, or when other

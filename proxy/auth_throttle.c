@@ -9,9 +9,13 @@
  *
  * An entry's history is a ring of the times of its recent failures, stored
  * as 32-bit offsets from base_ms, oldest first.
+ *
+ * Worker threads share one table, so that a ban holds whichever worker
+ * takes the client's next connection: each exported function holds its lock.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -56,6 +60,7 @@ struct list {
 };
 
 struct auth_throttle {
+	pthread_mutex_t lock;		/* worker threads share the table */
 	uint64_t seed[2];		/* hash key */
 	size_t used;
 	struct list lists[3];		/* by enum list_id */
@@ -303,7 +308,8 @@ auth_throttle_new(void)
 
 	if (t == NULL)
 		return NULL;
-	if (getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed)) {
+	if (getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed) ||
+	    pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -326,11 +332,12 @@ auth_throttle_free(struct auth_throttle *t)
 		return;
 	for (unsigned i = 0; i < AUTH_THROTTLE_ENTRIES; i++)
 		free(t->entries[i].history);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
-bool
-auth_throttle_failure(struct auth_throttle *t, const struct sockaddr *addr,
+static bool
+auth_throttle_failure_locked(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms, unsigned limit, uint64_t window_ms, uint64_t ban_ms)
 {
 	struct client_key k;
@@ -378,8 +385,8 @@ auth_throttle_failure(struct auth_throttle *t, const struct sockaddr *addr,
 	return false;
 }
 
-uint64_t
-auth_throttle_banned(struct auth_throttle *t, const struct sockaddr *addr,
+static uint64_t
+auth_throttle_banned_locked(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms)
 {
 	struct client_key k;
@@ -398,8 +405,8 @@ auth_throttle_banned(struct auth_throttle *t, const struct sockaddr *addr,
 	return t->entries[n].banned_until_ms - now_ms;
 }
 
-size_t
-auth_throttle_count(const struct auth_throttle *t)
+static size_t
+auth_throttle_count_locked(const struct auth_throttle *t)
 {
 	return t->used;
 }
@@ -414,8 +421,8 @@ auth_throttle_key_format(const struct sockaddr *addr, char *out, size_t cap)
 	return client_key_format(k, out, cap);
 }
 
-unsigned
-auth_throttle_failures(struct auth_throttle *t, const struct sockaddr *addr,
+static unsigned
+auth_throttle_failures_locked(struct auth_throttle *t, const struct sockaddr *addr,
     uint64_t now_ms, uint64_t window_ms)
 {
 	struct client_key k;
@@ -436,4 +443,52 @@ auth_throttle_failures(struct auth_throttle *t, const struct sockaddr *addr,
 		    now_ms - history_time(e, i) < window_ms)
 			counted++;
 	return counted;
+}
+
+bool
+auth_throttle_failure(struct auth_throttle *t, const struct sockaddr *addr,
+    uint64_t now_ms, unsigned limit, uint64_t window_ms, uint64_t ban_ms)
+{
+	bool result;
+
+	pthread_mutex_lock(&t->lock);
+	result = auth_throttle_failure_locked(t, addr, now_ms, limit,
+	    window_ms, ban_ms);
+	pthread_mutex_unlock(&t->lock);
+	return result;
+}
+
+uint64_t
+auth_throttle_banned(struct auth_throttle *t,
+    const struct sockaddr *addr, uint64_t now_ms)
+{
+	uint64_t result;
+
+	pthread_mutex_lock(&t->lock);
+	result = auth_throttle_banned_locked(t, addr, now_ms);
+	pthread_mutex_unlock(&t->lock);
+	return result;
+}
+
+size_t
+auth_throttle_count(struct auth_throttle *t)
+{
+	size_t result;
+
+	pthread_mutex_lock(&t->lock);
+	result = auth_throttle_count_locked(t);
+	pthread_mutex_unlock(&t->lock);
+	return result;
+}
+
+unsigned
+auth_throttle_failures(struct auth_throttle *t, const struct sockaddr *addr,
+    uint64_t now_ms, uint64_t window_ms)
+{
+	unsigned result;
+
+	pthread_mutex_lock(&t->lock);
+	result = auth_throttle_failures_locked(t, addr, now_ms, window_ms);
+	pthread_mutex_unlock(&t->lock);
+	return result;
 }

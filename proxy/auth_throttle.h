@@ -104,7 +104,7 @@ unsigned auth_throttle_failures(struct auth_throttle *t,
     const struct sockaddr *addr, uint64_t now_ms, uint64_t window_ms);
 
 /* Returns the number of entries in the table, banned or not. */
-size_t auth_throttle_count(const struct auth_throttle *t);
+size_t auth_throttle_count(struct auth_throttle *t);
 
 /*
  * Writes addr's key as text for logs: "192.0.2.1" for IPv4 and IPv4-mapped

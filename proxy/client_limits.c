@@ -4,11 +4,13 @@
  * are on the idle list, least recently used first, which makes its head the
  * entry to drop when its bucket is full and to evict when the table is full,
  * both in O(1).  Entries with sessions are on no list.  Dropped entries go
- * to the free list, and entries never used lie past next_unused.
+ * to the free list, and entries never used lie past next_unused.  Worker
+ * threads share one table: each exported function holds its lock.
  *
  * Tokens are counted in units of 1/60000 token, so that refilling rate
  * tokens per minute adds rate units per millisecond without rounding.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -41,6 +43,7 @@ struct list {
 };
 
 struct client_limits {
+	pthread_mutex_t lock;		/* worker threads share the table */
 	uint64_t seed[2];		/* hash key */
 	size_t used;
 	uint32_t next_unused;		/* entries from here were never used */
@@ -194,7 +197,8 @@ client_limits_new(void)
 
 	if (t == NULL)
 		return NULL;
-	if (getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed)) {
+	if (getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed) ||
+	    pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -208,11 +212,14 @@ client_limits_new(void)
 void
 client_limits_free(struct client_limits *t)
 {
+	if (t == NULL)
+		return;
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
-enum client_limits_result
-client_limits_admit(struct client_limits *t, struct client_key key,
+static enum client_limits_result
+client_limits_admit_locked(struct client_limits *t, struct client_key key,
     uint64_t now_ms, unsigned max_sessions, unsigned rate)
 {
 	struct entry *e;
@@ -253,8 +260,8 @@ client_limits_admit(struct client_limits *t, struct client_key key,
 	return CLIENT_ADMITTED;
 }
 
-void
-client_limits_release(struct client_limits *t, struct client_key key)
+static void
+client_limits_release_locked(struct client_limits *t, struct client_key key)
 {
 	uint32_t n = entry_find(t, key);
 	struct entry *e;
@@ -268,16 +275,59 @@ client_limits_release(struct client_limits *t, struct client_key key)
 	list_append(t, &t->idle, n);
 }
 
-unsigned
-client_limits_sessions(const struct client_limits *t, struct client_key key)
+static unsigned
+client_limits_sessions_locked(const struct client_limits *t, struct client_key key)
 {
 	uint32_t n = entry_find(t, key);
 
 	return n == NONE ? 0 : t->entries[n].sessions;
 }
 
-size_t
-client_limits_count(const struct client_limits *t)
+static size_t
+client_limits_count_locked(const struct client_limits *t)
 {
 	return t->used;
+}
+
+enum client_limits_result
+client_limits_admit(struct client_limits *t, struct client_key key,
+    uint64_t now_ms, unsigned max_sessions, unsigned rate)
+{
+	enum client_limits_result result;
+
+	pthread_mutex_lock(&t->lock);
+	result = client_limits_admit_locked(t, key, now_ms, max_sessions,
+	    rate);
+	pthread_mutex_unlock(&t->lock);
+	return result;
+}
+
+void
+client_limits_release(struct client_limits *t, struct client_key key)
+{
+	pthread_mutex_lock(&t->lock);
+	client_limits_release_locked(t, key);
+	pthread_mutex_unlock(&t->lock);
+}
+
+unsigned
+client_limits_sessions(struct client_limits *t, struct client_key key)
+{
+	unsigned result;
+
+	pthread_mutex_lock(&t->lock);
+	result = client_limits_sessions_locked(t, key);
+	pthread_mutex_unlock(&t->lock);
+	return result;
+}
+
+size_t
+client_limits_count(struct client_limits *t)
+{
+	size_t result;
+
+	pthread_mutex_lock(&t->lock);
+	result = client_limits_count_locked(t);
+	pthread_mutex_unlock(&t->lock);
+	return result;
 }

@@ -80,10 +80,10 @@ enum client_limits_result client_limits_admit(struct client_limits *t,
 void client_limits_release(struct client_limits *t, struct client_key key);
 
 /* Returns the sessions counted for key. */
-unsigned client_limits_sessions(const struct client_limits *t,
+unsigned client_limits_sessions(struct client_limits *t,
     struct client_key key);
 
 /* Returns the number of keys in the table. */
-size_t client_limits_count(const struct client_limits *t);
+size_t client_limits_count(struct client_limits *t);
 
 #endif

@@ -92,9 +92,9 @@ take_addresses(struct session *s, const struct smtp_proxy_result *r)
 	}
 	session_format_address(&s->local_addr, local, sizeof(local));
 	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s "
-	    "via=%s proxy=v%d%s", s->listener->config->name, local,
+	    "via=%s proxy=v%d%s%s", s->listener->config->name, local,
 	    config_mode_name(s->listener->config->mode), s->via, r->version,
-	    r->local ? " proxy_addresses=none" : "");
+	    r->local ? " proxy_addresses=none" : "", s->server->worker_field);
 }
 
 /*

@@ -1,8 +1,8 @@
 /*
  * Listening sockets.  Each is created, configured and bound here, because
- * libuv 1.44 has no SO_REUSEPORT flag, and a later one-loop-per-thread
- * design will bind one socket per loop this way.  libuv polls the socket,
- * and subtls accepts (see struct listener_socket).
+ * libuv 1.44 has no SO_REUSEPORT flag.  libuv polls the socket, and subtls
+ * accepts (see struct listener_socket).  With several workers, each worker
+ * binds a socket of its own to every listen address with SO_REUSEPORT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session.h"
+#include "proxy/worker.h"
 
 /* The kernel caps this at net.core.somaxconn. */
 #define LISTEN_BACKLOG 511
@@ -137,6 +138,7 @@ must_wait_for_handshake(struct listener_socket *ls, bool waiting)
 
 	ls->paused_for_handshakes = true;
 	listener_socket_update(ls);
+	admission_wait_for_handshake(srv);
 	if (admission_warning_due(srv, LIMIT_MAX_HANDSHAKES, &suppressed))
 		log_message(CONFIG_LOG_WARNING, l->ident, "limit reached "
 		    "listener=%s address=%s limit=max_handshakes_in_progress "
@@ -235,7 +237,7 @@ listener_socket_close(struct listener_socket *ls, uv_close_cb done)
 }
 
 static int
-bind_socket(const struct config_listen_address *a)
+bind_socket(const struct config_listen_address *a, bool reuse_port)
 {
 	int fd, one = 1, v6only = a->ipv6_only;
 
@@ -244,6 +246,13 @@ bind_socket(const struct config_listen_address *a)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	/* Each worker binds its own socket to the address, and the kernel
+	 * spreads new connections over them by a hash of the addresses and
+	 * ports.  Linux lets only sockets of the same effective user join,
+	 * and those bound at start belong to the user that started subtls. */
+	if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) < 0)
 		goto fail;
 	/* Set both ways: the system default (bindv6only) is not ours to trust. */
 	if (a->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
@@ -262,7 +271,14 @@ fail:
 int
 listener_bind(const struct config_listen_address *address)
 {
-	return bind_socket(address);
+	return bind_socket(address, false);
+}
+
+int
+listener_bind_for(const struct server *srv,
+    const struct config_listen_address *address)
+{
+	return bind_socket(address, workers_count(srv) > 1);
 }
 
 const char *
@@ -280,7 +296,7 @@ open_socket(struct listener *l, struct listener_socket *ls)
 {
 	int fd;
 
-	fd = bind_socket(ls->address);
+	fd = listener_bind_for(l->server, ls->address);
 	if (fd < 0) {
 		log_message(CONFIG_LOG_ERROR, l->ident, "cannot listen on %s: "
 		    "%s%s", ls->address->text, strerror(-fd),
@@ -345,6 +361,37 @@ listeners_open(struct server *srv)
 		for (size_t j = 0; j < l->socket_count; j++) {
 			l->sockets[j].listener = l;
 			l->sockets[j].address = &l->config->addresses[j];
+			if (open_socket(l, &l->sockets[j]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+listeners_open_copies(struct server *srv, const struct server *from)
+{
+	srv->listeners = calloc(from->listener_count, sizeof(*srv->listeners));
+	if (srv->listeners == NULL)
+		return -1;
+	srv->listener_count = from->listener_count;
+
+	for (size_t i = 0; i < from->listener_count; i++) {
+		const struct listener *original = &from->listeners[i];
+		struct listener *l = &srv->listeners[i];
+
+		l->server = srv;
+		l->config = original->config;
+		l->tls = original->tls;
+		memcpy(l->ident, original->ident, sizeof(l->ident));
+		l->sockets = calloc(original->socket_count,
+		    sizeof(*l->sockets));
+		if (l->sockets == NULL)
+			return -1;
+		l->socket_count = original->socket_count;
+		for (size_t j = 0; j < l->socket_count; j++) {
+			l->sockets[j].listener = l;
+			l->sockets[j].address = original->sockets[j].address;
 			if (open_socket(l, &l->sockets[j]) != 0)
 				return -1;
 		}

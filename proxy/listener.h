@@ -1,5 +1,7 @@
 /*
  * Listeners: one listening socket per listen address of each [listener NAME].
+ * Each worker has its own listener structs and its own sockets, bound with
+ * SO_REUSEPORT to the same addresses.
  */
 #ifndef PROXY_LISTENER_H
 #define PROXY_LISTENER_H
@@ -47,6 +49,14 @@ struct listener {
  */
 int listeners_open(struct server *srv);
 
+/*
+ * Opens srv's listeners, another worker's, as copies of from's, which are
+ * open: the same configuration, and a socket of srv's own bound to each
+ * address with SO_REUSEPORT.  On failure logs the error and returns -1;
+ * listeners_close() and listeners_free() then release what was opened.
+ */
+int listeners_open_copies(struct server *srv, const struct server *from);
+
 /* Closes every listening socket; sessions already accepted go on. */
 void listeners_close(struct server *srv);
 
@@ -68,6 +78,12 @@ void listeners_free(struct server *srv);
 /* Binds a socket to address without listening yet.  Returns the socket, or
  * -errno on failure. */
 int listener_bind(const struct config_listen_address *address);
+
+/* Binds a listening socket of srv's listeners to address, with
+ * SO_REUSEPORT when there are several workers.  Returns the socket, or
+ * -errno on failure. */
+int listener_bind_for(const struct server *srv,
+    const struct config_listen_address *address);
 
 /* A hint for a bind error (-errno), starting with a blank, or "". */
 const char *listener_bind_hint(int error);

@@ -16,6 +16,7 @@
 #include "proxy/listener.h"
 #include "proxy/listener_reload.h"
 #include "proxy/log.h"
+#include "proxy/server.h"
 
 /* The old sockets of a listener, freed when the last handle has closed. */
 struct retired_sockets {
@@ -85,7 +86,7 @@ listener_rebind_prepare(const struct listener *l,
 		const struct listener_socket *kept =
 		    find_open_socket(l, address);
 		int fd = kept != NULL ? duplicate_socket(kept) :
-		    listener_bind(address);
+		    listener_bind_for(l->server, address);
 
 		if (fd < 0) {
 			fprintf(errors, "%s:%u: cannot listen on %s: %s%s\n",
@@ -150,7 +151,8 @@ retire_sockets(struct listener *l, const struct config_listener *next,
 		if (!ls->open)
 			continue;
 		ls->open = false;
-		if (!address_listed(next, ls->address))
+		if (!address_listed(next, ls->address) &&
+		    l->server->worker_index == 0)
 			log_message(CONFIG_LOG_INFO, l->ident, "stopped "
 			    "listening on %s", ls->address->text);
 		ls->handle.data = retired;
@@ -174,7 +176,8 @@ listener_rebind_commit(struct listener *l, const struct config_listener *next,
 		fresh[i].listener = l;
 		fresh[i].address = &next->addresses[i];
 		if (listener_socket_start(l, &fresh[i], rebind->fds[i]) == 0 &&
-		    !address_listed(previous, fresh[i].address))
+		    !address_listed(previous, fresh[i].address) &&
+		    l->server->worker_index == 0)
 			log_message(CONFIG_LOG_INFO, l->ident, "listening on %s",
 			    fresh[i].address->text);
 	}

@@ -6,6 +6,8 @@
  * the message in syslog.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +21,21 @@
 #include "proxy/log.h"
 #include "proxy/log_json.h"
 
-static enum config_log_target log_target = CONFIG_LOG_STDERR;
-static enum config_log_level log_level = CONFIG_LOG_INFO;
-static enum config_log_format log_format = CONFIG_LOG_TEXT;
-static bool log_starting = true;
+/* Atomic, because a reload on the main thread sets them while the other
+ * workers log. */
+static _Atomic(enum config_log_target) log_target = CONFIG_LOG_STDERR;
+static _Atomic(enum config_log_level) log_level = CONFIG_LOG_INFO;
+static _Atomic(enum config_log_format) log_format = CONFIG_LOG_TEXT;
+static atomic_bool log_starting = true;
 
 /*
  * openlog() keeps one ident per process, and syslog has no per-call ident, so
- * the ident is switched when it changes.  NOTE: this is correct with one event
- * loop; loops in several threads will need their own syslog connection.
+ * the ident is switched when it changes.  With worker threads, syslog_lock
+ * keeps each switch and the syslog() call after it together, so a line never
+ * goes out under another listener's ident.
  */
 static char syslog_ident[LOG_IDENT_MAX];
+static pthread_mutex_t syslog_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {
 	[CONFIG_LOG_ERROR] = "error",
@@ -61,10 +67,14 @@ log_set_format(enum config_log_format format)
 void
 log_open_syslog(void)
 {
-	if (log_target != CONFIG_LOG_SYSLOG || syslog_ident[0] != '\0')
+	if (log_target != CONFIG_LOG_SYSLOG)
 		return;
-	snprintf(syslog_ident, sizeof(syslog_ident), "subtls");
-	openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	pthread_mutex_lock(&syslog_lock);
+	if (syslog_ident[0] == '\0') {
+		snprintf(syslog_ident, sizeof(syslog_ident), "subtls");
+		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	}
+	pthread_mutex_unlock(&syslog_lock);
 }
 
 void
@@ -155,12 +165,14 @@ write_stderr_json(const char *json)
 static void
 write_syslog(enum config_log_level level, const char *ident, const char *msg)
 {
+	pthread_mutex_lock(&syslog_lock);
 	if (strcmp(syslog_ident, ident) != 0) {
 		snprintf(syslog_ident, sizeof(syslog_ident), "%s", ident);
 		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	}
 	/* The priority carries the level, so the text does not repeat it. */
 	syslog(syslog_priorities[level], "%s", msg);
+	pthread_mutex_unlock(&syslog_lock);
 }
 
 static void

@@ -2,8 +2,9 @@
  * subtls: a TLS-terminating proxy for SMTP submission.
  *
  * main() reads the configuration, builds the TLS context and the ticket
- * keys, binds the listeners, drops privileges and runs one event loop until
- * SIGTERM or SIGINT has drained the sessions.  SIGHUP reloads.
+ * keys, binds the listeners, drops privileges, starts the other workers
+ * (proxy/worker.h) and runs the main thread's event loop until SIGTERM or
+ * SIGINT has drained the sessions of every worker.  SIGHUP reloads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
+#include "proxy/worker.h"
 #include "tls/build_info.h"
 #include "tls/context.h"
 #include "tls/session_cache.h"
@@ -74,10 +76,18 @@ print_versions(void)
  * At the limit subtls sheds new connections (proxy/listener.c).
  */
 static void
-raise_file_limit(const struct config_global *global)
+raise_file_limit(const struct server *srv)
 {
+	const struct config_global *global = &srv->config->global;
+	unsigned long long reserved = RESERVED_DESCRIPTORS, sessions;
 	struct rlimit limit;
-	unsigned long long sessions;
+	size_t addresses = 0;
+
+	/* Each further worker has its own listening sockets, event loop
+	 * descriptors (epoll and the async eventfd) and spare descriptor. */
+	for (size_t i = 0; i < srv->config->listener_count; i++)
+		addresses += srv->config->listeners[i].address_count;
+	reserved += (workers_count(srv) - 1ULL) * (3 + addresses);
 
 	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
 		return;
@@ -86,8 +96,8 @@ raise_file_limit(const struct config_global *global)
 		(void)setrlimit(RLIMIT_NOFILE, &limit);
 		(void)getrlimit(RLIMIT_NOFILE, &limit);
 	}
-	sessions = limit.rlim_cur > RESERVED_DESCRIPTORS ?
-	    (limit.rlim_cur - RESERVED_DESCRIPTORS) / 2 : 0;
+	sessions = limit.rlim_cur > reserved ?
+	    (limit.rlim_cur - reserved) / 2 : 0;
 	log_info("file descriptor limit %llu, enough for about %llu sessions",
 	    (unsigned long long)limit.rlim_cur, sessions);
 	if (sessions < global->max_sessions)
@@ -96,7 +106,7 @@ raise_file_limit(const struct config_global *global)
 		    "sessions are closed at once; raise the hard limit "
 		    "(LimitNOFILE= in a systemd unit) or lower max_sessions",
 		    global->max_sessions,
-		    2ULL * global->max_sessions + RESERVED_DESCRIPTORS,
+		    2ULL * global->max_sessions + reserved,
 		    (unsigned long long)limit.rlim_cur, sessions);
 }
 
@@ -155,17 +165,28 @@ log_start(const struct server *srv)
 	}
 	for (size_t i = 0; i < cfg->backend.address_count; i++)
 		log_info("backend address=%s", cfg->backend.addresses[i].text);
-	log_info("subtls %s started backends=%zu identity=%s wolfssl=%s",
-	    SUBTLS_VERSION, cfg->backend.address_count,
-	    config_identity_name(cfg->backend.identity), tls_library_version());
+	log_info("subtls %s started backends=%zu identity=%s wolfssl=%s "
+	    "workers=%u", SUBTLS_VERSION, cfg->backend.address_count,
+	    config_identity_name(cfg->backend.identity), tls_library_version(),
+	    workers_count(srv));
 	if (cfg->backend.identity == CONFIG_IDENTITY_NONE)
 		log_warning("%s", IDENTITY_NONE_WARNING);
 	contexts_warn_weakened(srv->config, srv->tls);
 }
 
+/* Returns the number of workers that the configuration sets. */
+static unsigned
+configured_workers(const struct config_global *global)
+{
+	if (global->workers == CONFIG_WORKERS_AUTO)
+		return workers_auto_count(CONFIG_WORKERS_MAX);
+	return global->workers;
+}
+
 static int
 run(struct server *srv)
 {
+	static struct server_shared shared;
 	/* Read before privileges_drop() changes the uid. */
 	bool started_as_root = geteuid() == 0;
 	uint64_t seed = 0;
@@ -173,6 +194,8 @@ run(struct server *srv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)getpid() << 32;
 	srv->session_id_base = seed;
+	srv->shared = &shared;
+	srv->worker_count = configured_workers(&srv->config->global);
 	srv->throttle = auth_throttle_new();
 	srv->client_limits = client_limits_new();
 	srv->metrics = metrics_new(srv->config->listener_count, SUBTLS_VERSION);
@@ -205,8 +228,12 @@ run(struct server *srv)
 
 	notify_open();
 	if (privileges_check_start(&srv->config->global) != 0 ||
-	    listeners_open(srv) != 0 || admin_open(srv) != 0 ||
-	    privileges_drop(&srv->config->global, srv->config->path) != 0) {
+	    listeners_open(srv) != 0 ||
+	    workers_open(srv, srv->worker_count) != 0 ||
+	    admin_open(srv) != 0 ||
+	    privileges_drop(&srv->config->global, srv->config->path) != 0 ||
+	    workers_run(srv) != 0) {
+		workers_abandon(srv);
 		listeners_close(srv);
 		admin_close(srv->admin);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
@@ -215,6 +242,7 @@ run(struct server *srv)
 		uv_close((uv_handle_t *)&srv->sighup, NULL);
 		backend_pool_free(srv->backends);
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
+		workers_join(srv);
 		listeners_free(srv);
 		admin_free(srv->admin);
 		metrics_free(srv->metrics);
@@ -229,7 +257,7 @@ run(struct server *srv)
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
 	log_start(srv);
-	raise_file_limit(&srv->config->global);
+	raise_file_limit(srv);
 	for (size_t i = 0; i < srv->config->backend.address_count; i++)
 		check_backend_socket(&srv->config->backend.addresses[i],
 		    started_as_root);
@@ -243,6 +271,7 @@ run(struct server *srv)
 
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 
+	workers_join(srv);
 	listeners_free(srv);
 	admin_free(srv->admin);
 	metrics_free(srv->metrics);

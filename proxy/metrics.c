@@ -7,6 +7,7 @@
  * So each array stays short, and the search costs less than the log line
  * written for the same event.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct backend_counters {
 };
 
 struct metrics {
+	pthread_mutex_t lock;		/* held by each exported function */
 	struct listener_counters *listeners;
 	size_t listener_count;
 	struct backend_counters *backends;
@@ -157,6 +159,10 @@ metrics_new(size_t listener_count, const char *version)
 
 	if (m == NULL)
 		return NULL;
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
 	m->listeners = calloc(listener_count, sizeof(*m->listeners));
 	m->version = strdup(version);
 	if ((m->listeners == NULL && listener_count > 0) || m->version == NULL) {
@@ -187,6 +193,7 @@ metrics_free(struct metrics *m)
 	free(m->backends);
 	free(m->listeners);
 	free(m->version);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
@@ -202,8 +209,8 @@ counters_of(const struct listener *listener)
 	return &m->listeners[index];
 }
 
-void
-metrics_session_opened(const struct session *s)
+static void
+metrics_session_opened_locked(const struct session *s)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -211,8 +218,8 @@ metrics_session_opened(const struct session *s)
 		l->sessions++;
 }
 
-void
-metrics_session_closed(const struct session *s, const char *reason)
+static void
+metrics_session_closed_locked(const struct session *s, const char *reason)
 {
 	struct metrics *m = s->server->metrics;
 	struct listener_counters *l = counters_of(s->listener);
@@ -229,8 +236,8 @@ metrics_session_closed(const struct session *s, const char *reason)
 	l->bytes_backend_to_client += s->bytes_out;
 }
 
-void
-metrics_handshake_completed(const struct session *s)
+static void
+metrics_handshake_completed_locked(const struct session *s)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -240,8 +247,8 @@ metrics_handshake_completed(const struct session *s)
 		    tls_engine_resumed(s->tls) ? "yes" : "no");
 }
 
-void
-metrics_starttls_injection(const struct session *s)
+static void
+metrics_starttls_injection_locked(const struct session *s)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -249,8 +256,8 @@ metrics_starttls_injection(const struct session *s)
 		l->starttls_injections++;
 }
 
-void
-metrics_limit_refusal(const struct listener *listener, const char *limit)
+static void
+metrics_limit_refusal_locked(const struct listener *listener, const char *limit)
 {
 	struct listener_counters *l = counters_of(listener);
 
@@ -259,8 +266,8 @@ metrics_limit_refusal(const struct listener *listener, const char *limit)
 		    limit, NULL, NULL);
 }
 
-void
-metrics_ban_refusal(const struct session *s)
+static void
+metrics_ban_refusal_locked(const struct session *s)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -268,8 +275,8 @@ metrics_ban_refusal(const struct session *s)
 		l->ban_refusals++;
 }
 
-void
-metrics_auth(const struct session *s, bool succeeded)
+static void
+metrics_auth_locked(const struct session *s, bool succeeded)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -281,8 +288,8 @@ metrics_auth(const struct session *s, bool succeeded)
 		l->auth_failures++;
 }
 
-void
-metrics_message_accepted(const struct session *s)
+static void
+metrics_message_accepted_locked(const struct session *s)
 {
 	struct listener_counters *l = counters_of(s->listener);
 
@@ -315,8 +322,8 @@ backend_counters(struct metrics *m, const char *address)
 	return &grown[m->backend_count++];
 }
 
-void
-metrics_backend_connected(struct server *srv, const char *backend,
+static void
+metrics_backend_connected_locked(struct server *srv, const char *backend,
     uint64_t nanoseconds)
 {
 	struct backend_counters *b;
@@ -336,8 +343,8 @@ metrics_backend_connected(struct server *srv, const char *backend,
 	b->latency_sum += seconds;
 }
 
-void
-metrics_backend_connect_failed(struct server *srv, const char *backend)
+static void
+metrics_backend_connect_failed_locked(struct server *srv, const char *backend)
 {
 	struct backend_counters *b;
 
@@ -347,8 +354,8 @@ metrics_backend_connect_failed(struct server *srv, const char *backend)
 	b->connect_failures++;
 }
 
-void
-metrics_reload(struct server *srv, bool succeeded)
+static void
+metrics_reload_locked(struct server *srv, bool succeeded)
 {
 	if (srv->metrics == NULL)
 		return;
@@ -618,8 +625,8 @@ render_process(struct metrics_text *text, const struct server *srv)
 	metrics_text_sample(text, "subtls_build_info", build, 1);
 }
 
-void
-metrics_render(struct server *srv, struct metrics_text *text)
+static void
+metrics_render_locked(struct server *srv, struct metrics_text *text)
 {
 	if (srv->metrics == NULL) {
 		text->failed = true;
@@ -630,4 +637,156 @@ metrics_render(struct server *srv, struct metrics_text *text)
 	render_backends(text, srv);
 	render_certificates(text, srv);
 	render_process(text, srv);
+}
+
+/*
+ * The exported functions below hold the lock of the metrics while they
+ * count or render, because every worker thread counts into one set.
+ */
+
+void
+metrics_session_opened(const struct session *s)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_session_opened_locked(s);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_session_closed(const struct session *s, const char *reason)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_session_closed_locked(s, reason);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_handshake_completed(const struct session *s)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_handshake_completed_locked(s);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_starttls_injection(const struct session *s)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_starttls_injection_locked(s);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_limit_refusal(const struct listener *listener, const char *limit)
+{
+	struct metrics *m = listener->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_limit_refusal_locked(listener, limit);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_ban_refusal(const struct session *s)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_ban_refusal_locked(s);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_auth(const struct session *s, bool succeeded)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_auth_locked(s, succeeded);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_message_accepted(const struct session *s)
+{
+	struct metrics *m = s->server->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_message_accepted_locked(s);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_backend_connected(struct server *srv, const char *backend,
+    uint64_t nanoseconds)
+{
+	struct metrics *m = srv->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_backend_connected_locked(srv, backend, nanoseconds);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_backend_connect_failed(struct server *srv, const char *backend)
+{
+	struct metrics *m = srv->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_backend_connect_failed_locked(srv, backend);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_reload(struct server *srv, bool succeeded)
+{
+	struct metrics *m = srv->metrics;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	metrics_reload_locked(srv, succeeded);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_render(struct server *srv, struct metrics_text *text)
+{
+	struct metrics *m = srv->metrics;
+
+	if (m == NULL) {
+		text->failed = true;
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	metrics_render_locked(srv, text);
+	pthread_mutex_unlock(&m->lock);
 }

@@ -4,8 +4,8 @@
  * Counters live per listener and per backend address, never per session,
  * so a session costs a few additions.  Each hook sits next to the log line
  * of the same event, so a count and the number of its log lines agree.
- * Every function here runs on the event loop's thread, which is the only
- * one, so nothing is locked.
+ * Worker threads count into one set of counters, so each function here
+ * holds its lock; /metrics shows the sums over all workers.
  *
  * The counters belong to the server and survive a SIGHUP reload.  A reload
  * cannot add or remove a listener, so each listener keeps its series.  A

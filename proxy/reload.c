@@ -4,6 +4,7 @@
  * loader's "file:line: message" lines reach the log unchanged.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "proxy/reload.h"
 #include "proxy/server.h"
 #include "proxy/watch.h"
+#include "proxy/worker.h"
 #include "tls/context.h"
 #include "tls/tickets.h"
 
@@ -30,6 +32,11 @@ struct reload {
 	struct tls_ticket_keys *ticket_keys;
 	struct listener_rebind *rebinds;	/* one per listener; sockets
 						 * NULL: addresses unchanged */
+	struct listener_rebind **worker_rebinds;	/* the same for each
+							 * other worker, by
+							 * index; [0] unused */
+	size_t worker_count;
+	atomic_size_t open_sessions;	/* summed over the workers */
 	FILE *errors;
 	unsigned error_count;
 };
@@ -88,6 +95,9 @@ check_restart_settings(struct reload *r, const struct config *running)
 	if (!same_text(running->global.chroot, next->global.chroot))
 		report(r, 0, "chroot changed (allowed: the running value; a "
 		    "new chroot needs a restart)");
+	if (running->global.workers != next->global.workers)
+		report(r, 0, "workers changed (allowed: the running value; a "
+		    "new number of workers needs a restart)");
 
 	if (running->listener_count != next->listener_count) {
 		report(r, 0, "the number of listeners changed from %zu to %zu "
@@ -128,14 +138,64 @@ prepare_listeners(struct reload *r, const struct server *srv)
 	}
 }
 
+/* Prepares the other workers' sockets for the listeners that move. */
+static void
+prepare_worker_listeners(struct reload *r, const struct server *srv)
+{
+	const struct server *worker;
+
+	r->worker_count = workers_count(srv);
+	if (r->worker_count <= 1)
+		return;
+	r->worker_rebinds = calloc(r->worker_count,
+	    sizeof(*r->worker_rebinds));
+	if (r->worker_rebinds == NULL) {
+		report(r, 0, "out of memory");
+		return;
+	}
+	for (size_t w = 1; w < r->worker_count; w++) {
+		r->worker_rebinds[w] = calloc(srv->listener_count,
+		    sizeof(**r->worker_rebinds));
+		if (r->worker_rebinds[w] == NULL) {
+			report(r, 0, "out of memory");
+			return;
+		}
+		worker = workers_server(srv, w);
+		for (size_t i = 0; i < srv->listener_count; i++) {
+			if (r->rebinds[i].sockets == NULL)
+				continue;
+			/* Reads the worker's listener while its loop runs:
+			 * only a drain or a reload, neither of which can run
+			 * now, changes which of its sockets are open. */
+			if (listener_rebind_prepare(&worker->listeners[i],
+			    &r->config->listeners[i], &r->worker_rebinds[w][i],
+			    r->errors, &r->error_count) != 0)
+				return;
+		}
+	}
+}
+
+static void
+discard_rebinds(struct listener_rebind *rebinds, size_t count)
+{
+	if (rebinds == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		listener_rebind_discard(&rebinds[i]);
+	free(rebinds);
+}
+
 static void
 discard_listeners(struct reload *r, size_t count)
 {
-	if (r->rebinds == NULL)
+	discard_rebinds(r->rebinds, count);
+	r->rebinds = NULL;
+	if (r->worker_rebinds == NULL)
 		return;
-	for (size_t i = 0; i < count; i++)
-		listener_rebind_discard(&r->rebinds[i]);
-	free(r->rebinds);
+	for (size_t w = 1; w < r->worker_count; w++)
+		discard_rebinds(r->worker_rebinds[w], count);
+	free(r->worker_rebinds);
+	r->worker_rebinds = NULL;
 }
 
 static void
@@ -155,6 +215,9 @@ build_next_state(struct reload *r, const struct server *srv)
 	if (r->error_count > 0)
 		return;
 	prepare_listeners(r, srv);
+	if (r->error_count > 0)
+		return;
+	prepare_worker_listeners(r, srv);
 }
 
 /* Logs each error line, then the verdict. */
@@ -171,38 +234,35 @@ log_failure(const struct server *srv, char *text, unsigned error_count)
 	    error_count == 1 ? "" : "s");
 }
 
-/* Moves listeners with new addresses, and points the others at their
- * identical entries in the new config. */
+/* Moves the listeners of srv with new addresses, and points the others at
+ * their identical entries in next.  Frees rebinds. */
 static void
-switch_listeners(struct server *srv, struct reload *r)
+switch_listeners(struct server *srv, const struct config *next,
+    struct listener_rebind *rebinds)
 {
 	for (size_t i = 0; i < srv->listener_count; i++) {
 		struct listener *l = &srv->listeners[i];
-		const struct config_listener *next = &r->config->listeners[i];
+		const struct config_listener *listener = &next->listeners[i];
 
-		if (r->rebinds[i].sockets != NULL) {
-			listener_rebind_commit(l, next, &r->rebinds[i]);
+		if (rebinds != NULL && rebinds[i].sockets != NULL) {
+			listener_rebind_commit(l, listener, &rebinds[i]);
 			continue;
 		}
-		l->config = next;
+		l->config = listener;
 		for (size_t j = 0; j < l->socket_count; j++)
-			l->sockets[j].address = &next->addresses[j];
+			l->sockets[j].address = &listener->addresses[j];
 	}
-	free(r->rebinds);
-	r->rebinds = NULL;
+	free(rebinds);
 }
 
+/* Switches one worker's server to the next state.  Runs on that worker's
+ * thread. */
 static void
-switch_to(struct server *srv, struct reload *r)
+switch_server(struct server *srv, struct reload *r,
+    struct listener_rebind *rebinds)
 {
-	struct config *old_config = srv->config;
-
-	tls_ticket_keys_install(r->ticket_keys);
-	/* Sessions in flight keep their own references to the old contexts. */
-	contexts_free(old_config, srv->tls);
 	srv->tls = r->tls;
-
-	switch_listeners(srv, r);
+	switch_listeners(srv, r->config, rebinds);
 	for (size_t i = 0; i < srv->listener_count; i++)
 		srv->listeners[i].tls = srv->tls[i];
 	srv->config = r->config;
@@ -211,10 +271,43 @@ switch_to(struct server *srv, struct reload *r)
 	if (!backend_pool_update(srv->backends, &srv->config->backend))
 		log_warning("out of memory: the backend addresses of the old "
 		    "configuration stay in use");
+	atomic_fetch_add(&r->open_sessions, srv->session_count);
+}
+
+static void
+switch_other_worker(struct server *srv, void *arg)
+{
+	struct reload *r = arg;
+
+	switch_server(srv, r, r->worker_rebinds[srv->worker_index]);
+	r->worker_rebinds[srv->worker_index] = NULL;
+}
+
+/*
+ * Switches every worker, then frees the old state.  The old contexts and
+ * config go only once each worker has switched: until then its listeners
+ * point into them.  Sessions in flight keep their own references to the
+ * old contexts.
+ */
+static void
+switch_to(struct server *srv, struct reload *r)
+{
+	struct config *old_config = srv->config;
+	struct tls_context **old_tls = srv->tls;
+
+	tls_ticket_keys_install(r->ticket_keys);
+	log_setup(r->config->global.log, r->config->global.log_level);
+	log_set_format(r->config->global.log_format);
+
+	switch_server(srv, r, r->rebinds);
+	r->rebinds = NULL;
+	workers_run_on_each(srv, switch_other_worker, r);
+	free(r->worker_rebinds);
+	r->worker_rebinds = NULL;
+
+	contexts_free(old_config, old_tls);
 	config_free(old_config);
 	free(old_config);
-	log_setup(srv->config->global.log, srv->config->global.log_level);
-	log_set_format(srv->config->global.log_format);
 }
 
 void
@@ -222,7 +315,7 @@ server_reload(struct server *srv, const char *reason)
 {
 	struct reload r = { 0 };
 	char *error_text = NULL;
-	size_t error_size = 0;
+	size_t error_size = 0, open_sessions;
 
 	if (srv->draining) {
 		log_info("%s while draining: not reloading", reason);
@@ -267,10 +360,10 @@ server_reload(struct server *srv, const char *reason)
 	watch_files_start(srv);
 	metrics_reload(srv, true);
 	admin_config_reloaded(srv);
+	open_sessions = atomic_load(&r.open_sessions);
 	log_info("reloaded %s: new sessions use the new certificate, key and "
 	    "policy; %zu open session%s %s previous TLS context",
-	    srv->config->path, srv->session_count,
-	    srv->session_count == 1 ? "" : "s",
-	    srv->session_count == 1 ? "keeps its" : "keep their");
+	    srv->config->path, open_sessions, open_sessions == 1 ? "" : "s",
+	    open_sessions == 1 ? "keeps its" : "keep their");
 	notify_ready();
 }

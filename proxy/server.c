@@ -1,5 +1,7 @@
 /*
  * Running and stopping one event loop's server: signals and the drain.
+ * SIGTERM reaches the main thread's server, which passes the drain on to
+ * every other worker and stops once they all have.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "proxy/server.h"
 #include "proxy/session.h"
 #include "proxy/watch.h"
+#include "proxy/worker.h"
 #include "smtp/reply.h"
 
 static void
@@ -20,23 +23,39 @@ on_closed_ignore(uv_handle_t *handle)
 	(void)handle;
 }
 
-/* Closes the server's own handles so that uv_run() can return. */
+/* Closes the server's own handles so that uv_run() can return.  Only the
+ * main thread's server has the signal handles, the watch and the admin
+ * listener. */
 static void
 server_finish(struct server *srv)
 {
-	log_info("all sessions closed, stopping");
+	if (srv->worker_index == 0)
+		log_info("all sessions closed, stopping");
 	if (!uv_is_closing((uv_handle_t *)&srv->drain_timer))
 		uv_close((uv_handle_t *)&srv->drain_timer, on_closed_ignore);
-	if (!uv_is_closing((uv_handle_t *)&srv->sigterm))
-		uv_close((uv_handle_t *)&srv->sigterm, on_closed_ignore);
-	if (!uv_is_closing((uv_handle_t *)&srv->sigint))
-		uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
-	if (!uv_is_closing((uv_handle_t *)&srv->sighup))
-		uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
-	watch_files_stop(srv);
-	admin_close(srv->admin);
+	if (srv->worker_index == 0) {
+		if (!uv_is_closing((uv_handle_t *)&srv->sigterm))
+			uv_close((uv_handle_t *)&srv->sigterm,
+			    on_closed_ignore);
+		if (!uv_is_closing((uv_handle_t *)&srv->sigint))
+			uv_close((uv_handle_t *)&srv->sigint, on_closed_ignore);
+		if (!uv_is_closing((uv_handle_t *)&srv->sighup))
+			uv_close((uv_handle_t *)&srv->sighup, on_closed_ignore);
+		watch_files_stop(srv);
+		admin_close(srv->admin);
+	}
 	backend_pool_free(srv->backends);
 	srv->backends = NULL;
+	workers_server_finished(srv);
+}
+
+void
+server_check_finished(struct server *srv)
+{
+	if (srv->draining && srv->session_count == 0 &&
+	    !uv_is_closing((uv_handle_t *)&srv->drain_timer) &&
+	    workers_others_finished(srv))
+		server_finish(srv);
 }
 
 static void
@@ -91,11 +110,14 @@ server_drain(struct server *srv, const char *signal_name)
 		log_info("%s again: closing %zu open session%s now",
 		    signal_name, srv->session_count,
 		    srv->session_count == 1 ? "" : "s");
+		workers_drain(srv, signal_name);
 		sessions_close_all(srv, "shutdown");
 		return;
 	}
 	srv->draining = true;
-	notify_stopping();
+	if (srv->worker_index == 0)
+		notify_stopping();
+	workers_drain(srv, signal_name);
 	srv->drain_deadline_ms = uv_now(&srv->loop) +
 	    srv->config->global.drain_timeout_ms;
 	listeners_close(srv);
@@ -104,7 +126,7 @@ server_drain(struct server *srv, const char *signal_name)
 	    srv->session_count, srv->session_count == 1 ? "" : "s",
 	    (unsigned long long)(srv->config->global.drain_timeout_ms / 1000));
 	if (srv->session_count == 0) {
-		server_finish(srv);
+		server_check_finished(srv);
 		return;
 	}
 	drain_sessions(srv);
@@ -116,6 +138,5 @@ void
 server_session_gone(struct server *srv)
 {
 	srv->session_count--;
-	if (srv->draining && srv->session_count == 0)
-		server_finish(srv);
+	server_check_finished(srv);
 }

@@ -139,9 +139,10 @@ close_client_now(struct session *s)
 static void
 linger_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-	/* The bytes are dropped unread, so every session may share one
-	 * buffer: the loop runs one callback at a time. */
-	static char discard[4096];
+	/* The bytes are dropped unread, so every session of a worker may
+	 * share one buffer: its loop runs one callback at a time.  Each
+	 * worker thread has its own. */
+	static _Thread_local char discard[4096];
 
 	(void)handle;
 	(void)suggested;
@@ -195,7 +196,8 @@ session_accept(struct listener *listener, int fd)
 	s->listener = listener;
 	s->started_ms = s->last_activity_ms = uv_now(&srv->loop);
 	snprintf(s->id, sizeof(s->id), "%016llx", (unsigned long long)
-	    (srv->session_id_base + srv->sessions_started++));
+	    (srv->session_id_base +
+	    atomic_fetch_add(&srv->shared->sessions_started, 1)));
 	snprintf(s->peer, sizeof(s->peer), "unknown");
 
 	uv_tcp_init(&srv->loop, &s->client);
@@ -246,9 +248,9 @@ session_accept(struct listener *listener, int fd)
 
 	char local[INET6_ADDRSTRLEN + 8];
 	session_format_address(&s->local_addr, local, sizeof(local));
-	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s",
+	session_log(s, CONFIG_LOG_INFO, "open listener=%s local=%s mode=%s%s",
 	    listener->config->name, local,
-	    config_mode_name(listener->config->mode));
+	    config_mode_name(listener->config->mode), srv->worker_field);
 
 	if (!admission_admit(s))
 		return;

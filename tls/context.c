@@ -29,6 +29,7 @@
 #include "tls/context.h"
 #include "tls/internal.h"
 
+#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include "tls/versions.h"
 
@@ -310,6 +311,14 @@ tls_library_cleanup(void)
 	wolfSSL_Cleanup();
 }
 
+void
+tls_thread_cleanup(void)
+{
+#ifdef FP_ECC
+	wc_ecc_fp_free();
+#endif
+}
+
 const char *
 tls_library_version(void)
 {
@@ -367,14 +376,14 @@ fail:
 struct tls_context *
 tls_context_ref(struct tls_context *tc)
 {
-	tc->references++;
+	atomic_fetch_add(&tc->references, 1);
 	return tc;
 }
 
 void
 tls_context_free(struct tls_context *tc)
 {
-	if (tc == NULL || --tc->references > 0)
+	if (tc == NULL || atomic_fetch_sub(&tc->references, 1) > 1)
 		return;
 	if (tc->ctx != NULL)
 		wolfSSL_CTX_free(tc->ctx);

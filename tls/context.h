@@ -22,6 +22,12 @@ struct tls_context;
 int tls_library_init(void);
 void tls_library_cleanup(void);
 
+/* Frees what wolfSSL keeps per thread; a worker thread calls it before it
+ * ends.  Debian's wolfSSL package keeps a fixed-point ECC cache per thread
+ * that uses ECC (FP_ECC), which stays allocated after the thread exits
+ * unless the thread frees it. */
+void tls_thread_cleanup(void);
+
 /* The linked wolfSSL's version, e.g. "5.5.4". */
 const char *tls_library_version(void);
 

@@ -6,6 +6,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "config/config.h"
@@ -23,7 +24,8 @@ struct tls_context {
 	bool prefer_server_ciphers;
 	char *alpn;		/* ids joined by ',' for wolfSSL_UseALPN(); ""
 				 * for none */
-	unsigned references;	/* the server's and one per engine */
+	atomic_uint references;	/* the server's and one per engine; engines
+				 * of several worker threads share it */
 	struct tls_certificates *certificates;	/* certificate.c */
 	/* SHA-256 over what a resumed session must still satisfy (suites,
 	 * versions, client certificate checks): tickets and cached sessions

@@ -11,8 +11,9 @@
  * resumes only by ticket (RFC 8446 section 2.2).
  *
  * Like the ticket keys, the table belongs to the process and outlives
- * reloads, and it is used only from the event loop thread.
+ * reloads.  Worker threads share it under table_lock.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct cache_slot {
 
 static struct cache_slot *slots;
 static uint64_t lifetime_ms = 12 * 60 * 60 * 1000;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
 monotonic_ms(void)
@@ -81,9 +83,12 @@ store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
 	id = wolfSSL_SESSION_get_id(session, &length);
 	if (id == NULL || length == 0 || length > SESSION_ID_MAX)
 		return 0;
+	pthread_mutex_lock(&table_lock);
 	if (slots == NULL && (slots = calloc(CACHE_SLOTS,
-	    sizeof(*slots))) == NULL)
+	    sizeof(*slots))) == NULL) {
+		pthread_mutex_unlock(&table_lock);
 		return 0;
+	}
 
 	slot = slot_for(id, length);
 	slot_clear(slot);
@@ -92,36 +97,63 @@ store_session(WOLFSSL *ssl, WOLFSSL_SESSION *session)
 	slot->id_length = length;
 	memcpy(slot->id, id, length);
 	memcpy(slot->policy_digest, digest, TLS_POLICY_DIGEST_SIZE);
+	pthread_mutex_unlock(&table_lock);
 	return 1;
 }
 
-/* wolfSSL's lookup callback.  With *copy = 1 wolfSSL copies the session and
- * leaves the cache's reference alone. */
+/*
+ * Returns the cached session for id under the current policy, with a
+ * reference taken for the caller, or NULL.  Runs under table_lock.
+ */
 static WOLFSSL_SESSION *
-find_session(WOLFSSL *ssl, const unsigned char *id, int length, int *copy)
+find_session_locked(const unsigned char *digest, const unsigned char *id,
+    unsigned length)
 {
-	const unsigned char *digest = tls_tickets_policy_digest(ssl);
 	struct cache_slot *slot;
 
-	*copy = 1;
-	if (slots == NULL || length <= 0 || length > SESSION_ID_MAX)
+	if (slots == NULL)
 		return NULL;
-	slot = slot_for(id, (unsigned)length);
-	if (slot->session == NULL || slot->id_length != (unsigned)length ||
-	    memcmp(slot->id, id, (size_t)length) != 0 || digest == NULL ||
+	slot = slot_for(id, length);
+	if (slot->session == NULL || slot->id_length != length ||
+	    memcmp(slot->id, id, length) != 0 ||
 	    memcmp(slot->policy_digest, digest, TLS_POLICY_DIGEST_SIZE) != 0)
 		return NULL;
 	if (monotonic_ms() >= slot->expires_ms) {
 		slot_clear(slot);
 		return NULL;
 	}
+	if (wolfSSL_SESSION_up_ref(slot->session) != WOLFSSL_SUCCESS)
+		return NULL;
 	return slot->session;
+}
+
+/*
+ * wolfSSL's lookup callback.  With *copy = 0, wolfSSL 5.5.4 copies the
+ * session and then drops one reference (src/ssl.c, GetSessionFromCache).
+ * That is the reference taken under the lock, so another thread that
+ * replaces the slot meanwhile cannot free the session under wolfSSL.
+ */
+static WOLFSSL_SESSION *
+find_session(WOLFSSL *ssl, const unsigned char *id, int length, int *copy)
+{
+	const unsigned char *digest = tls_tickets_policy_digest(ssl);
+	WOLFSSL_SESSION *session;
+
+	*copy = 0;
+	if (length <= 0 || length > SESSION_ID_MAX || digest == NULL)
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	session = find_session_locked(digest, id, (unsigned)length);
+	pthread_mutex_unlock(&table_lock);
+	return session;
 }
 
 void
 tls_session_cache_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy)
 {
+	pthread_mutex_lock(&table_lock);
 	lifetime_ms = policy->ticket_lifetime_ms;
+	pthread_mutex_unlock(&table_lock);
 
 	/* wolfSSL's own few-entry cache would only shadow this one. */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_SERVER |
@@ -133,10 +165,12 @@ tls_session_cache_attach(WOLFSSL_CTX *ctx, const struct config_tls *policy)
 void
 tls_session_cache_cleanup(void)
 {
-	if (slots == NULL)
-		return;
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		slot_clear(&slots[i]);
-	free(slots);
-	slots = NULL;
+	pthread_mutex_lock(&table_lock);
+	if (slots != NULL) {
+		for (size_t i = 0; i < CACHE_SLOTS; i++)
+			slot_clear(&slots[i]);
+		free(slots);
+		slots = NULL;
+	}
+	pthread_mutex_unlock(&table_lock);
 }

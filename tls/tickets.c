@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,11 @@ struct tls_ticket_keys {
 };
 
 static struct tls_ticket_keys *installed;
+
+/* Guards installed and its keys: worker threads seal and open tickets at
+ * once, rotation changes the ring, and an Aes object keeps per-call state,
+ * so one key must not encrypt in two threads at the same time. */
+static pthread_mutex_t installed_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
 monotonic_ms(void)
@@ -152,7 +158,7 @@ find_key(struct tls_ticket_keys *ring, const unsigned char *name)
  * are the additional data, and the GCM tag fills the first 16 bytes of mac.
  */
 static int
-seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
+seal_or_open_locked(unsigned char key_name[KEY_NAME_SIZE],
     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
     unsigned char *ticket, int in_len, int *out_len, void *user)
@@ -162,7 +168,6 @@ seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
 	    TLS_POLICY_DIGEST_SIZE];
 	struct ticket_key *key;
 
-	(void)ssl;
 	if (ring == NULL || in_len < 0 || user == NULL)
 		return WOLFSSL_TICKET_RET_REJECT;
 	/* The listener's policy digest is part of the additional data, so a
@@ -206,6 +211,22 @@ seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
 	/* A ticket under an older key is renewed under the newest one. */
 	return key == &ring->keys[0] ? WOLFSSL_TICKET_RET_OK :
 	    WOLFSSL_TICKET_RET_CREATE;
+}
+
+static int
+seal_or_open_ticket(WOLFSSL *ssl, unsigned char key_name[KEY_NAME_SIZE],
+    unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+    unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+    unsigned char *ticket, int in_len, int *out_len, void *user)
+{
+	int result;
+
+	(void)ssl;
+	pthread_mutex_lock(&installed_lock);
+	result = seal_or_open_locked(key_name, iv, mac, enc, ticket, in_len,
+	    out_len, user);
+	pthread_mutex_unlock(&installed_lock);
+	return result;
 }
 
 const unsigned char *
@@ -405,16 +426,20 @@ tls_ticket_keys_free(struct tls_ticket_keys *ring)
 void
 tls_ticket_keys_install(struct tls_ticket_keys *ring)
 {
-	struct tls_ticket_keys *old = installed;
+	struct tls_ticket_keys *old;
 
+	pthread_mutex_lock(&installed_lock);
+	old = installed;
 	/* Keep the random keys across a reload, so tickets stay valid;
 	 * the new lifetime applies from the next rotation. */
 	if (old != NULL && !old->from_file && !ring->from_file) {
 		old->lifetime_ms = ring->lifetime_ms;
+		pthread_mutex_unlock(&installed_lock);
 		tls_ticket_keys_free(ring);
 		return;
 	}
 	installed = ring;
+	pthread_mutex_unlock(&installed_lock);
 	tls_ticket_keys_free(old);
 }
 

@@ -1,6 +1,8 @@
 """Start subtls with a generated config on loopback ports and stop it by pid.
 
 The binary comes from $SUBTLS_BINARY, or build/proxy/subtls in this checkout.
+$SUBTLS_TEST_WORKERS, when set, is the workers setting of every generated
+config.
 subtls runs in the foreground and writes its log to a file, which the tests
 read to check the session lines.
 """
@@ -9,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -98,6 +100,11 @@ class SubtlsConfig:
     # accept_proxy and trusted_proxies of both listeners; None leaves them out.
     accept_proxy: Optional[str] = None
     trusted_proxies: Optional[str] = None
+    # workers of [global]; the default comes from $SUBTLS_TEST_WORKERS, so
+    # that the whole suite can run with several worker threads.  None leaves
+    # the key out.
+    workers: Optional[str] = field(
+        default_factory=lambda: os.environ.get("SUBTLS_TEST_WORKERS") or None)
 
     def render(self) -> str:
         allow_root = self.allow_root
@@ -126,7 +133,8 @@ class SubtlsConfig:
             ("max_sessions_per_client", self.max_sessions_per_client),
             ("connection_rate_per_client", self.connection_rate_per_client),
             ("max_handshakes_in_progress", self.max_handshakes_in_progress),
-            ("max_errors", self.max_errors))
+            ("max_errors", self.max_errors),
+            ("workers", self.workers))
         backend_options = optional_lines(
             ("reply_timeout", self.reply_timeout),
             ("discard_ehlo_keywords", self.discard_ehlo_keywords),

@@ -87,5 +87,9 @@ def test_postfix_restart_recovers(start_subtls, own_postfix, certificate):
     assert idle_closed
     assert down_reply == [UNAVAILABLE]
     assert skipped_reply == [UNAVAILABLE]
-    assert close_fields(subtls, skipped_address)["reason"] == "backend_down"
+    # Each worker learns on its own that an address is down, so with several
+    # workers the session may land on one that still tries the address.
+    skipped_reasons = ({"backend_down"} if subtls.config.workers in (None, "1")
+                       else {"backend_down", "backend_unavailable"})
+    assert close_fields(subtls, skipped_address)["reason"] in skipped_reasons
     assert not up_while_down

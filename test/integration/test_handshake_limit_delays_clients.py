@@ -12,6 +12,7 @@ The limit writes its warning line for both kinds of listener.
 
 import socket
 import threading
+import time
 
 from limit_checks import deliver_from, idle_starttls_session, limit_lines
 from session_log import close_fields, session_lines, wait_for_log_text
@@ -19,6 +20,7 @@ from smtp_clients import CLIENT_ADDRESS, LineClient, client_context
 
 OTHER_ADDRESS = "127.0.0.3"
 WAIT = 1.0
+HOLD_AFTER_STALL_SECONDS = 0.5
 
 
 def stalled_handshakes(subtls, count: int) -> list:
@@ -107,7 +109,11 @@ def test_held_starttls_times_out(start_subtls):
     second = idle_starttls_session(subtls, OTHER_ADDRESS)
     try:
         # The first STARTTLS gets the slot when the stalled handshake times
-        # out, and then stalls itself; the second waits behind it.
+        # out, and then stalls itself; the second waits behind it.  The
+        # pause puts the stalled handshake's timeout well before the first
+        # STARTTLS's: with several workers the freed slot reaches another
+        # worker's loop a moment later, through its async handle.
+        time.sleep(HOLD_AFTER_STALL_SECONDS)
         first.send(b"STARTTLS\r\n")
         wait_for_log_text(subtls, f"client={first.local_address} limit reached")
         second.send(b"STARTTLS\r\n")

@@ -26,7 +26,7 @@ static const struct error_case cases[] = {
 	  "auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "
-	  "max_errors)\n" },
+	  "max_errors, workers)\n" },
 
 	{ "key in another section",
 	  CONFIG_TEST_TLS
@@ -161,7 +161,7 @@ static const struct error_case cases[] = {
 	  "auth_failure_window, "
 	  "auth_ban_time, max_sessions, max_sessions_per_client, "
 	  "connection_rate_per_client, max_handshakes_in_progress, "
-	  "max_errors)\n"
+	  "max_errors, workers)\n"
 	  "@FILE@:7: indented line contains '=' (allowed: a new key starts at "
 	  "the beginning of the line; an indented line only continues the "
 	  "list of the key above it)\n"

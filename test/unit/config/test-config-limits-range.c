@@ -33,6 +33,13 @@ static const struct range_case cases[] = {
 	{ "max_errors", "1001", false, 0 },
 	{ "max_errors", "4294967306", false, 0 },
 	{ "max_errors", "1e3", false, 0 },
+	{ "workers", "1", true, 1 },
+	{ "workers", "64", true, 64 },
+	{ "workers", "auto", true, CONFIG_WORKERS_AUTO },
+	{ "workers", "0", false, 0 },
+	{ "workers", "65", false, 0 },
+	{ "workers", "Auto", false, 0 },
+	{ "workers", "-1", false, 0 },
 };
 
 static unsigned
@@ -48,6 +55,8 @@ field_value(const struct config *cfg, const char *key)
 		return g->connection_rate_per_client;
 	if (strcmp(key, "max_handshakes_in_progress") == 0)
 		return g->max_handshakes_in_progress;
+	if (strcmp(key, "workers") == 0)
+		return g->workers;
 	return g->max_errors;
 }
 
@@ -107,6 +116,7 @@ check_defaults(void)
 	CHECK(cfg.global.max_handshakes_in_progress == 256,
 	    "max_handshakes_in_progress default 256");
 	CHECK(cfg.global.max_errors == 10, "max_errors default 10");
+	CHECK(cfg.global.workers == 1, "workers default 1");
 	config_free(&cfg);
 	free(errors);
 	free(path);

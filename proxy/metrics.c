@@ -180,7 +180,8 @@ metrics_free(struct metrics *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->listener_count; i++) {
+	for (size_t i = 0; m->listeners != NULL && i < m->listener_count;
+	    i++) {
 		struct listener_counters *l = &m->listeners[i];
 
 		family_free(&l->closes);

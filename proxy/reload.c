@@ -147,7 +147,9 @@ prepare_worker_listeners(struct reload *r, const struct server *srv)
 	r->worker_count = workers_count(srv);
 	if (r->worker_count <= 1)
 		return;
+	/* An array of pointers: sizeof(*worker_rebinds) is a pointer's. */
 	r->worker_rebinds = calloc(r->worker_count,
+	    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	    sizeof(*r->worker_rebinds));
 	if (r->worker_rebinds == NULL) {
 		report(r, 0, "out of memory");

@@ -227,8 +227,8 @@ void
 admission_wait_for_handshake(struct server *srv)
 {
 	atomic_store(&srv->waits_for_handshake, true);
-	/* A slot that another worker freed before the flag was set would
-	 * wake nobody: check again. */
+	/* Another worker may have freed a slot before the flag was set, and
+	 * then no session was woken, so check again. */
 	if (admission_handshake_slot_free(srv))
 		workers_wake_for_handshake(srv);
 }

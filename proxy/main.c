@@ -261,8 +261,8 @@ run(struct server *srv)
 	for (size_t i = 0; i < srv->config->backend.address_count; i++)
 		check_backend_socket(&srv->config->backend.addresses[i],
 		    started_as_root);
-	/* The first /readyz then finds a result.  Probed here, after the
-	 * chroot and the switch of user, so that it sees what sessions see. */
+	/* Probes the backend once, so that the first /readyz finds a result.
+	 * It runs after the chroot and the switch of user, as sessions do. */
 	if (srv->admin != NULL)
 		backend_pool_check(srv->backends);
 	watch_files_start(srv);

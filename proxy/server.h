@@ -2,8 +2,8 @@
  * The per-loop server context: everything one event loop needs.  With
  * workers = N there are N of them, one per worker thread (proxy/worker.h).
  * The fields marked "process-wide" point to one object that every worker
- * shares, and which locks itself or is atomic; the rest belong to the
- * worker's own loop and are touched only from its thread.
+ * shares, and that object locks itself or is atomic.  The other fields
+ * belong to the worker's own loop and are used only from its thread.
  */
 #ifndef PROXY_SERVER_H
 #define PROXY_SERVER_H

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* The longest v1 line, CRLF included (proxy-protocol.txt section 2.1). */
+/* The maximum length of a v1 line, CRLF included (proxy-protocol.txt
+ * section 2.1). */
 #define SMTP_PROXY_V1_MAX 107
 
 /*

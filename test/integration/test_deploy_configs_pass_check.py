@@ -62,7 +62,8 @@ def test_example_config_passes_check(binary, tmp_path):
     # The user and group lines, for a start as root, are commented out.
     # Enabled, they must name a user and group that exist here: nobody and
     # nogroup stand in for subtls and postdrop.
-    assert ";user = subtls" in text and ";group = postdrop" in text
+    assert ";user = subtls" in text
+    assert ";group = postdrop" in text
     text = (text.replace("/etc/subtls/fullchain.pem", str(tmp_path / "tls.crt"))
             .replace("/etc/subtls/privkey.pem", str(tmp_path / "tls.key"))
             .replace(";user = subtls", "user = nobody")

@@ -58,11 +58,11 @@ def close_all(clients: list) -> None:
         client.close()
 
 
-def refused_sessions(subtls, count: int, expected_reply: str) -> list:
+def rejected_sessions(subtls, count: int, expected_reply: str) -> list:
     """Connect count times in parallel to the STARTTLS listener; each must get
     expected_reply as its greeting and be closed.  Returns the client addresses."""
 
-    def refused(_):
+    def rejected(_):
         with LineClient(subtls.starttls_port) as client:
             address = client.local_address
             greeting = client.read_reply()
@@ -72,7 +72,7 @@ def refused_sessions(subtls, count: int, expected_reply: str) -> list:
             return address
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return list(pool.map(refused, range(count)))
+        return list(pool.map(rejected, range(count)))
 
 
 def test_sessions_spread_over_workers(start_subtls):
@@ -94,15 +94,15 @@ def test_client_limit_holds_across_workers(start_subtls):
     try:
         # At most one worker can have 6 of the client's sessions, so
         # refusals on both workers show that the count is process-wide.
-        refused = refused_sessions(subtls, 16, TOO_MANY_CONNECTIONS)
-        refusing_workers = {open_worker(subtls, address) for address in refused}
-        for address in refused:
+        rejected = rejected_sessions(subtls, 16, TOO_MANY_CONNECTIONS)
+        rejecting_workers = {open_worker(subtls, address) for address in rejected}
+        for address in rejected:
             assert close_fields(subtls, address).get("reason") == \
                 "too_many_sessions_per_client"
     finally:
         close_all(admitted)
-    assert refusing_workers == WORKERS, (
-        f"only worker {refusing_workers} refused; the limit must hold on both")
+    assert rejecting_workers == WORKERS, (
+        f"only worker {rejecting_workers} rejected; the limit must hold on both")
 
 
 def test_auth_ban_holds_across_workers(start_subtls, postfix, certificate):
@@ -117,12 +117,12 @@ def test_auth_ban_holds_across_workers(start_subtls, postfix, certificate):
             assert reply[0].startswith("535"), reply
     wait_for_log_text(subtls, f"auth ban key={CLIENT_ADDRESS}")
 
-    refused = refused_sessions(subtls, 16, "421 4.7.0 ")
-    for address in refused:
+    rejected = rejected_sessions(subtls, 16, "421 4.7.0 ")
+    for address in rejected:
         assert close_fields(subtls, address).get("reason") == "auth_banned"
-    banning_workers = {open_worker(subtls, address) for address in refused}
+    banning_workers = {open_worker(subtls, address) for address in rejected}
     assert banning_workers == WORKERS, (
-        f"only worker {banning_workers} refused; the ban must hold on both")
+        f"only worker {banning_workers} rejected; the ban must hold on both")
 
 
 def served_certificate(port: int, source: str = CLIENT_ADDRESS) -> tuple:

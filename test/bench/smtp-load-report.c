@@ -161,6 +161,9 @@ report_text(const struct load_stats *stats, double elapsed)
 	    (unsigned long long)stats->handshakes,
 	    per_second(stats->handshakes, elapsed),
 	    (unsigned long long)stats->resumed);
+	if (stats->cipher[0] != '\0')
+		printf("negotiated: %s, key exchange %s\n", stats->cipher,
+		    stats->group);
 	printf("messages: %llu accepted, %.1f/s\n",
 	    (unsigned long long)stats->messages,
 	    per_second(stats->messages, elapsed));
@@ -233,6 +236,11 @@ json_body(FILE *f, const struct load_stats *stats, double elapsed,
 	    (unsigned long long)stats->handshakes,
 	    (unsigned long long)stats->resumed,
 	    per_second(stats->handshakes, elapsed));
+	fprintf(f, "  \"negotiated\": {\"cipher\": ");
+	json_string(f, stats->cipher);
+	fprintf(f, ", \"group\": ");
+	json_string(f, stats->group);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"messages\": {\"accepted\": %llu, \"per_second\": %.2f},\n",
 	    (unsigned long long)stats->messages,
 	    per_second(stats->messages, elapsed));

@@ -555,6 +555,15 @@ handshake_done(struct session *s)
 	w->stats.handshakes++;
 	if (wolfSSL_session_reused(s->ssl))
 		w->stats.resumed++;
+	if (w->stats.cipher[0] == '\0') {
+		const char *cipher = wolfSSL_get_cipher_name(s->ssl);
+		const char *group = wolfSSL_get_curve_name(s->ssl);
+
+		snprintf(w->stats.cipher, sizeof(w->stats.cipher), "%s",
+		    cipher != NULL ? cipher : "unknown");
+		snprintf(w->stats.group, sizeof(w->stats.group), "%s",
+		    group != NULL ? group : "none");
+	}
 	if (options.mode == MODE_IMPLICIT)
 		session_set_state(s, SESSION_GREETING);
 	else

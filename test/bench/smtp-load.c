@@ -264,6 +264,10 @@ merge_stats(const struct worker *workers, struct load_stats *total)
 		if (total->first_error[0] == '\0')
 			memcpy(total->first_error, s->first_error,
 			    sizeof(total->first_error));
+		if (total->cipher[0] == '\0') {
+			memcpy(total->cipher, s->cipher, sizeof(total->cipher));
+			memcpy(total->group, s->group, sizeof(total->group));
+		}
 	}
 }
 

@@ -109,6 +109,9 @@ struct load_stats {
 	struct histogram message_latency;	/* MAIL sent to 250 after data */
 	struct histogram setup_latency;	/* connect to EHLO reply on TLS */
 	char first_error[ERROR_TEXT_SIZE];
+	/* Of the first handshake, to tell which handshake the figures cost. */
+	char cipher[64];
+	char group[32];
 };
 
 /* Where a session is.  Every change goes through session_set_state(). */

@@ -96,6 +96,10 @@ def test_load_client_resumes_sessions(load_client, start_subtls, postfix, certif
     assert report["handshakes"]["completed"] == CONNECTIONS
     assert report["handshakes"]["resumed"] == CONNECTIONS - CONCURRENCY
     assert report["messages"]["accepted"] == CONNECTIONS * MESSAGES_PER_CONNECTION
+    # The report names the handshake the figures cost.
+    prefix = "TLS13-" if version == "1.3" else "ECDHE-"
+    assert report["negotiated"]["cipher"].startswith(prefix), report["negotiated"]
+    assert report["negotiated"]["group"] in ("SECP256R1", "X25519"), report["negotiated"]
 
 
 def test_resume_no_gives_full_handshakes(load_client, start_subtls, postfix, certificate,

@@ -1,7 +1,7 @@
 /*
  * Puts ChaCha20-Poly1305 ahead of AES-GCM in the profile's suite lists when
  * AES-NI is not in use.  The measurements behind the rule are in README.md,
- * "Suite order".
+ * "Suite order and AES-NI".
  */
 #include <string.h>
 

@@ -205,6 +205,11 @@ struct config_policy {
 	char *ciphersuites;		/* TLS 1.3 suites, IANA names
 					 * (TLS_AES_128_GCM_SHA256) joined by ':' */
 	struct config_position ciphersuites_at;
+	/* Whether ciphers and ciphersuites come from the profile.  tls/
+	 * reorders only those lists by the CPU (tls/suite_order.h), and keeps
+	 * a list that the file sets in the order written. */
+	bool ciphers_from_profile;
+	bool ciphersuites_from_profile;
 	char *groups;			/* key exchange groups joined by ':' */
 	struct config_position groups_at;
 	int prefer_server_ciphers;	/* bool; default 1 (yes) */

@@ -72,6 +72,22 @@ print_name_list(FILE *out, const char *name, const char *joined)
 	fputc('\n', out);
 }
 
+/*
+ * Writes a suite list, or only a comment when it comes from the profile.
+ * tls/ orders the profile's suites by AES-NI at run time, and a list written
+ * out here would fix that order when the output is read back as a config.
+ */
+static void
+print_profile_suites(FILE *out, const char *name, const char *joined,
+    bool from_profile)
+{
+	if (!from_profile)
+		print_name_list(out, name, joined);
+	else if (joined != NULL && joined[0] != '\0')
+		fprintf(out, "; %s: the profile's, ordered by AES-NI (see the "
+		    "listener policy)\n", name);
+}
+
 static void
 print_yes_no(FILE *out, const char *name, bool value)
 {
@@ -242,8 +258,10 @@ config_print(const struct config *cfg, FILE *out)
 	    config_tls_version_name(tls->policy.min_version));
 	fprintf(out, "max_version = %s\n",
 	    config_tls_version_name(tls->policy.max_version));
-	print_name_list(out, "ciphers", tls->policy.ciphers);
-	print_name_list(out, "ciphersuites", tls->policy.ciphersuites);
+	print_profile_suites(out, "ciphers", tls->policy.ciphers,
+	    tls->policy.ciphers_from_profile);
+	print_profile_suites(out, "ciphersuites", tls->policy.ciphersuites,
+	    tls->policy.ciphersuites_from_profile);
 	print_name_list(out, "groups", tls->policy.groups);
 	fprintf(out, "prefer_server_ciphers = %s\n",
 	    tls->policy.prefer_server_ciphers ? "yes" : "no");

@@ -102,10 +102,12 @@ config_policy_complete(struct config_loader *loader,
 		policy->ciphers = config_strdup(loader, p->ciphers);
 		policy->ciphers_at = policy->profile_at;
 	}
+	policy->ciphers_from_profile = !given[CONFIG_POLICY_CIPHERS];
 	if (!given[CONFIG_POLICY_CIPHERSUITES]) {
 		policy->ciphersuites = config_strdup(loader, p->ciphersuites);
 		policy->ciphersuites_at = policy->profile_at;
 	}
+	policy->ciphersuites_from_profile = !given[CONFIG_POLICY_CIPHERSUITES];
 	if (!given[CONFIG_POLICY_GROUPS]) {
 		policy->groups = config_strdup(loader, p->groups);
 		policy->groups_at = policy->profile_at;
@@ -210,6 +212,8 @@ config_policy_equal(const struct config_policy *a,
 	    a->prefer_server_ciphers == b->prefer_server_ciphers &&
 	    same_text(a->ciphers, b->ciphers) &&
 	    same_text(a->ciphersuites, b->ciphersuites) &&
+	    a->ciphers_from_profile == b->ciphers_from_profile &&
+	    a->ciphersuites_from_profile == b->ciphersuites_from_profile &&
 	    same_text(a->groups, b->groups) &&
 	    same_text(a->alpn, b->alpn);
 }

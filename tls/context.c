@@ -28,6 +28,7 @@
 #include "tls/certificate.h"
 #include "tls/context.h"
 #include "tls/internal.h"
+#include "tls/suite_order.h"
 
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/sha256.h>
@@ -133,22 +134,80 @@ append_suites(struct build *b, char *out, size_t cap, const char *list,
 	free(copy);
 }
 
+/*
+ * Returns list, or its copy in buf with ChaCha20-Poly1305 first when the
+ * list comes from the profile and AES-NI is not in use (tls/suite_order.h).
+ */
+static const char *
+order_for_cpu(struct build *b, const char *list, bool from_profile,
+    bool chacha20_first, char *buf, size_t cap,
+    const struct config_position *at)
+{
+	if (!from_profile || !chacha20_first)
+		return list;
+	if (!tls_suite_order_move_chacha20_first(list, buf, cap))
+		report(b, at, "suite list too long to reorder (allowed: at "
+		    "most %zu characters)", cap - 1);
+	return buf;
+}
+
+/* Writes the "suite order" text of "subtls -t" to tc->suite_order. */
 static void
-set_suites(struct build *b, WOLFSSL_CTX *ctx)
+describe_suite_order(struct tls_context *tc, const struct config_policy *p,
+    bool chacha20_first, const char *reason)
+{
+	bool tls13 = p->max_version >= CONFIG_TLS1_3 && p->ciphersuites[0];
+	bool tls12 = p->min_version <= CONFIG_TLS1_2 && p->ciphers[0];
+	bool profile13 = tls13 && p->ciphersuites_from_profile;
+	bool profile12 = tls12 && p->ciphers_from_profile;
+	char by_cpu[100];
+
+	snprintf(by_cpu, sizeof(by_cpu), "%s first because %s",
+	    chacha20_first ? "ChaCha20-Poly1305" : "AES-GCM", reason);
+	if (!tc->prefer_server_ciphers)
+		snprintf(tc->suite_order, sizeof(tc->suite_order),
+		    "the client's (prefer_server_ciphers = no)");
+	else if (!profile13 && !profile12)
+		snprintf(tc->suite_order, sizeof(tc->suite_order),
+		    "the server's, as configured");
+	else if (profile13 == tls13 && profile12 == tls12)
+		snprintf(tc->suite_order, sizeof(tc->suite_order),
+		    "the server's, %s", by_cpu);
+	else
+		snprintf(tc->suite_order, sizeof(tc->suite_order),
+		    "the server's, %s as configured, %s with %s",
+		    profile13 ? "ciphers" : "ciphersuites",
+		    profile13 ? "ciphersuites" : "ciphers", by_cpu);
+}
+
+static void
+set_suites(struct build *b, struct tls_context *tc)
 {
 	const struct config_policy *p = b->effective;
 	char list[2048] = "";
+	char tls13_buf[512], tls12_buf[1024];
 	char err[WOLFSSL_MAX_ERROR_SZ];
 	unsigned before = b->error_count;
+	const char *reason;
+	bool chacha20_first = tls_suite_order_chacha20_first(&reason);
+	const char *tls13 = order_for_cpu(b, p->ciphersuites,
+	    p->ciphersuites_from_profile, chacha20_first, tls13_buf,
+	    sizeof(tls13_buf), &p->ciphersuites_at);
+	const char *tls12 = order_for_cpu(b, p->ciphers,
+	    p->ciphers_from_profile, chacha20_first, tls12_buf,
+	    sizeof(tls12_buf), &p->ciphers_at);
+	WOLFSSL_CTX *ctx = tc->ctx;
 	int rc;
+
+	describe_suite_order(tc, p, chacha20_first, reason);
 
 	/* Suites of a version outside the range are left out, so that the
 	 * list read back for "subtls -t" is what can be negotiated. */
 	if (p->max_version >= CONFIG_TLS1_3)
-		append_suites(b, list, sizeof(list), p->ciphersuites,
+		append_suites(b, list, sizeof(list), tls13,
 		    &p->ciphersuites_at, true);
 	if (p->min_version <= CONFIG_TLS1_2)
-		append_suites(b, list, sizeof(list), p->ciphers,
+		append_suites(b, list, sizeof(list), tls12,
 		    &p->ciphers_at, false);
 	if (b->error_count != before)
 		return;
@@ -350,7 +409,7 @@ tls_context_new(const struct config_tls *tls,
 	tc->prefer_server_ciphers = policy->prefer_server_ciphers != 0;
 
 	set_versions(&b, tc->ctx, listener);
-	set_suites(&b, tc->ctx);
+	set_suites(&b, tc);
 	set_groups(&b, tc->ctx);
 	set_alpn(&b, tc);
 	compute_policy_digest(tls, policy, tc->policy_digest);
@@ -443,8 +502,7 @@ tls_context_print(struct tls_context *tc, const char *listener,
 	fprintf(out, ";   protocol versions: %s to %s\n",
 	    config_tls_version_name(tc->min_version),
 	    config_tls_version_name(tc->max_version));
-	fprintf(out, ";   suite order: %s\n", tc->prefer_server_ciphers ?
-	    "the server's" : "the client's");
+	fprintf(out, ";   suite order: %s\n", tc->suite_order);
 	if (ssl == NULL) {
 		fprintf(out, ";   cannot read the suites back: out of memory\n");
 		return;

@@ -22,6 +22,7 @@ struct tls_context {
 	int max_version;
 	int profile;		/* enum config_profile */
 	bool prefer_server_ciphers;
+	char suite_order[256];	/* for "subtls -t": whose order, and why */
 	char *alpn;		/* ids joined by ',' for wolfSSL_UseALPN(); ""
 				 * for none */
 	atomic_uint references;	/* the server's and one per engine; engines

@@ -10,8 +10,13 @@ the CPU seconds per wall second, where more than 1 means that subtls used
 more than one core.  Runs alternate between the settings, so drift on a shared machine
 hits both.
 
+An RSA-2048 certificate and no message (--certificate rsa --messages 0)
+make the server's side of each connection much dearer than the client's,
+so that the client leaves subtls room for more than one core.
+
 Usage: test/bench/workers-cpu.py [--connections N] [--concurrency N]
        [--rounds N] [--workers 1,2] [--client-threads N]
+       [--certificate ecdsa|rsa] [--messages N]
 Run as root (smtp-sink switches to nobody).  Everything listens on
 127.0.0.1 only.
 """
@@ -63,10 +68,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def make_certificate(directory: Path) -> tuple:
+def make_certificate(directory: Path, kind: str) -> tuple:
     certificate, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out",
+    key_options = (["-newkey", "rsa:2048"] if kind == "rsa"
+                   else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+    subprocess.run(["openssl", "req", "-x509", *key_options, "-nodes", "-keyout", str(key), "-out",
                     str(certificate), "-days", "2", "-subj", "/CN=localhost"],
                    check=True, capture_output=True)
     return certificate, key
@@ -119,6 +125,7 @@ def run_once(directory: Path, workers: int, certificate: Path, key: Path,
                         "--connections", str(options.connections),
                         "--concurrency", str(options.concurrency),
                         "--threads", str(options.client_threads),
+                        "--messages", str(options.messages),
                         "--json", str(report_path)],
                        check=True, capture_output=True, timeout=600)
         cpu = cpu_seconds(subtls.pid) - cpu_before
@@ -130,10 +137,13 @@ def run_once(directory: Path, workers: int, certificate: Path, key: Path,
         log.close()
     report = json.loads(report_path.read_text())
     messages = report["messages"]["accepted"]
+    connections = report["connections"]["completed"]
     return {"workers": workers, "messages": messages,
             "errors": report["errors"]["total"],
             "messages_per_second": report["messages"]["per_second"],
+            "connections_per_second": report["connections"]["per_second"],
             "cpu_ms_per_message": 1000 * cpu / messages if messages else None,
+            "cpu_ms_per_connection": 1000 * cpu / connections if connections else None,
             "cores_used": cpu / wall, "rss_kib_idle": rss_before,
             "rss_kib_after": rss_after}
 
@@ -145,12 +155,15 @@ def main() -> int:
     parser.add_argument("--client-threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--certificate", choices=("ecdsa", "rsa"), default="ecdsa")
+    parser.add_argument("--messages", type=int, default=1,
+                        help="messages per connection; 0 measures handshakes alone")
     options = parser.parse_args()
     settings = [int(value) for value in options.workers.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="subtls-workers-") as name:
         directory = Path(name)
-        certificate, key = make_certificate(directory)
+        certificate, key = make_certificate(directory, options.certificate)
         backend_port = free_port()
         sink = subprocess.Popen(["smtp-sink", "-m", "2500", "-u", "nobody",
                                  f"127.0.0.1:{backend_port}", "2000"],

@@ -121,13 +121,13 @@ def run_once(directory: Path, workers: int, certificate: Path, key: Path,
         rss_before = rss_kib(subtls.pid)
         cpu_before, wall_before = cpu_seconds(subtls.pid), time.monotonic()
         report_path = directory / f"report-{workers}.json"
-        subprocess.run([str(SMTP_LOAD), "--port", str(port), "--insecure",
+        load = subprocess.run([str(SMTP_LOAD), "--port", str(port), "--insecure",
                         "--connections", str(options.connections),
                         "--concurrency", str(options.concurrency),
                         "--threads", str(options.client_threads),
                         "--messages", str(options.messages),
                         "--json", str(report_path)],
-                       check=True, capture_output=True, timeout=600)
+                       capture_output=True, text=True, timeout=600)
         cpu = cpu_seconds(subtls.pid) - cpu_before
         wall = time.monotonic() - wall_before
         rss_after = rss_kib(subtls.pid)
@@ -135,11 +135,14 @@ def run_once(directory: Path, workers: int, certificate: Path, key: Path,
         subtls.send_signal(signal.SIGTERM)
         subtls.wait(30)
         log.close()
+    if not report_path.exists():
+        raise RuntimeError(f"smtp-load wrote no report (exit status {load.returncode}): "
+                           f"{load.stderr.strip()}")
     report = json.loads(report_path.read_text())
     messages = report["messages"]["accepted"]
     connections = report["connections"]["completed"]
     return {"workers": workers, "messages": messages,
-            "errors": report["errors"]["total"],
+            "errors": report["errors"]["total"], "first_error": report["first_error"],
             "messages_per_second": report["messages"]["per_second"],
             "connections_per_second": report["connections"]["per_second"],
             "cpu_ms_per_message": 1000 * cpu / messages if messages else None,
@@ -159,7 +162,19 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1,
                         help="messages per connection; 0 measures handshakes alone")
     options = parser.parse_args()
-    settings = [int(value) for value in options.workers.split(",")]
+    for name in ("connections", "concurrency", "client_threads", "rounds"):
+        if getattr(options, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} {getattr(options, name)}: invalid "
+                         "(a whole number, at least 1)")
+    if options.messages < 0:
+        parser.error(f"--messages {options.messages}: invalid (a whole number, at least 0)")
+    try:
+        settings = [int(value) for value in options.workers.split(",")]
+    except ValueError:
+        parser.error(f"--workers {options.workers}: invalid (whole numbers from 1 to 64, "
+                     "separated by commas)")
+    if not all(1 <= workers <= 64 for workers in settings):
+        parser.error(f"--workers {options.workers}: invalid (each from 1 to 64)")
 
     with tempfile.TemporaryDirectory(prefix="subtls-workers-") as name:
         directory = Path(name)
@@ -168,17 +183,25 @@ def main() -> int:
         sink = subprocess.Popen(["smtp-sink", "-m", "2500", "-u", "nobody",
                                  f"127.0.0.1:{backend_port}", "2000"],
                                 stdout=subprocess.DEVNULL)
+        status = 0
         try:
             wait_for_port(backend_port)
             for round_number in range(options.rounds):
                 order = settings if round_number % 2 == 0 else list(reversed(settings))
                 for workers in order:
-                    print(json.dumps(run_once(directory, workers, certificate, key,
-                                              backend_port, options)), flush=True)
+                    try:
+                        result = run_once(directory, workers, certificate, key,
+                                          backend_port, options)
+                    except RuntimeError as error:
+                        print(f"workers-cpu: workers = {workers}: {error}", file=sys.stderr)
+                        return 1
+                    print(json.dumps(result), flush=True)
+                    if result["errors"]:
+                        status = 1
         finally:
             sink.send_signal(signal.SIGTERM)
             sink.wait(10)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

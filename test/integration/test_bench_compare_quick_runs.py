@@ -1,11 +1,12 @@
-"""test/bench/compare runs its three parts for subtls and writes its report.
+"""test/bench/compare runs its parts for subtls and writes its report.
 
 A short run (--quick, subtls only, two smtp-sink cases) against the build
 under test: SUBTLS_BINARY or build/proxy/subtls gives the build directory,
 which also holds test/bench/smtp-load.  The peers are left out, so the
 test needs no HAProxy, stunnel or nginx.  It checks the figures that
 would be wrong if the script measured nothing: delivered counts, CPU time,
-idle sessions set up, resumed handshakes, and the chart.
+idle sessions set up, the latency run, resumed handshakes, the in-memory
+handshake figures and the chart.
 """
 
 import json
@@ -44,9 +45,23 @@ def test_compare_quick_run_reports(tmp_path):
     assert idle["established"] == QUICK_IDLE_SESSIONS
     assert idle["kib_per_session"] > 0
 
+    [latency] = report["latency_at_load"]["rows"]
+    assert latency["case"] == "sink-465-ecdsa"
+    assert latency["offered_per_second"] == 0.8 * runs["sink-465-ecdsa"]["messages_per_second"]
+    assert latency["p99_ms"] >= latency["p50_ms"] > 0
+
     resumed = [run for run in report["runs"]["resumption"] if run["resume"]]
-    assert len(resumed) == 2  # one per certificate
+    # One per certificate and TLS version.
+    assert sorted((run["cert"], run["tls_version"]) for run in resumed) == [
+        ("ecdsa", "1.2"), ("ecdsa", "1.3"), ("rsa", "1.2"), ("rsa", "1.3")]
     for run in resumed:
         assert run["resumed"] > run["handshakes"] // 2
+
+    handshakes = report["handshake_against_in_memory"]
+    assert sorted((row["cert"], row["resume"]) for row in handshakes) == [
+        ("ecdsa", False), ("ecdsa", True), ("rsa", False), ("rsa", True)]
+    for row in handshakes:
+        assert row["in_memory_ms"] > 0
+        assert row["ratio"] > 0
 
     assert "<svg" in (tmp_path / "compare.svg").read_text()

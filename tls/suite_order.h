@@ -2,7 +2,7 @@
  * The server's suite order where the config leaves the suites to the
  * profile.  The profiles list AES-GCM first, which is the fastest AEAD where
  * wolfSSL runs it on AES-NI.  Without AES-NI, wolfSSL's generic AES-GCM moved
- * a half to a third of ChaCha20-Poly1305's data in bench-tls (README.md,
+ * a quarter to a half of ChaCha20-Poly1305's data in bench-tls (README.md,
  * "Suite order and AES-NI"), so there ChaCha20-Poly1305 goes first.  A list
  * that the config sets keeps its order.
  */

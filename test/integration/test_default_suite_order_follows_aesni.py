@@ -8,6 +8,8 @@ its order either way."""
 
 import re
 
+import pytest
+
 from smtp_clients import s_client
 from subtls_process import run_subtls
 
@@ -47,30 +49,24 @@ def negotiated_cipher(result) -> str:
     return match.group(1)
 
 
-def test_tls13_default_order(start_subtls):
+@pytest.mark.parametrize("client, aes_gcm, chacha20", [
+    (TLS13_CLIENT_PREFERS_CHACHA20, "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"),
+    (TLS12_CLIENT_PREFERS_CHACHA20, "ECDHE-ECDSA-AES128-GCM-SHA256",
+     "ECDHE-ECDSA-CHACHA20-POLY1305"),
+], ids=["tls13", "tls12"])
+def test_default_order(start_subtls, client, aes_gcm, chacha20):
     subtls = start_subtls("unix")
-    expected = ("TLS_AES_128_GCM_SHA256" if aes_gcm_expected_first()
-                else "TLS_CHACHA20_POLY1305_SHA256")
+    expected = aes_gcm if aes_gcm_expected_first() else chacha20
 
-    result = s_client(subtls.implicit_port, TLS13_CLIENT_PREFERS_CHACHA20)
-
-    assert negotiated_cipher(result) == expected
-
-
-def test_tls12_default_order(start_subtls):
-    subtls = start_subtls("unix")
-    expected = ("ECDHE-ECDSA-AES128-GCM-SHA256" if aes_gcm_expected_first()
-                else "ECDHE-ECDSA-CHACHA20-POLY1305")
-
-    result = s_client(subtls.implicit_port, TLS12_CLIENT_PREFERS_CHACHA20)
+    result = s_client(subtls.implicit_port, client)
 
     assert negotiated_cipher(result) == expected
 
 
 def test_explicit_order_kept(start_subtls):
-    """The config lists first the suite that the CPU-based order would put last
-    of the two, and the client prefers that one too, so only the operator's
-    order can explain the result."""
+    """The config lists first the suite that the CPU-based order would put
+    last, and the client prefers the other one, so only the operator's order
+    explains the result."""
     if aes_gcm_expected_first():
         ciphersuites = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
         client = ("-tls1_3", "-ciphersuites",

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned check_count;
@@ -36,6 +37,21 @@ check_report(int passed, const char *file, int line, const char *fmt, ...)
 }
 
 #define CHECK(cond, ...) check_report(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Runs a shell command built from a printf format, for test fixtures such as
+ * certificates made with openssl.  Returns system()'s status. */
+__attribute__((format(printf, 1, 2)))
+static inline int
+check_shell(const char *format, ...)
+{
+	char command[2048];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(command, sizeof(command), format, ap);
+	va_end(ap);
+	return system(command);
+}
 
 /* Compares two byte strings and shows both, escaped, when they differ. */
 static inline void

@@ -4,7 +4,6 @@
  * the file name, and a good one written back is picked up again.  The
  * certificates and the response come from the openssl command line.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,19 +40,6 @@ static char dir[64];
 	"[backend]\naddress = 127.0.0.1:10587\n" \
 	"[listener smtps]\nmode = implicit\nlisten = 127.0.0.1:465\n"
 
-__attribute__((format(printf, 1, 2)))
-static int
-run(const char *format, ...)
-{
-	char command[2048];
-	va_list ap;
-
-	va_start(ap, format);
-	vsnprintf(command, sizeof(command), format, ap);
-	va_end(ap);
-	return system(command);
-}
-
 /* Runs tls_ocsp_reload() and returns its warnings, which the caller frees. */
 static char *
 reload(struct tls_context *ctx, unsigned *stapled)
@@ -79,7 +65,7 @@ main(void)
 	FILE *file;
 
 	snprintf(dir, sizeof(dir), "/tmp/subtls-ocsp-test.XXXXXX");
-	if (mkdtemp(dir) == NULL || run(MAKE_FILES, dir) != 0) {
+	if (mkdtemp(dir) == NULL || check_shell(MAKE_FILES, dir) != 0) {
 		CHECK(0, "openssl made the test certificates in %s", dir);
 		return check_done();
 	}
@@ -105,7 +91,7 @@ main(void)
 	    "good response: no warning");
 	free(warnings);
 
-	run("printf 'not a response' > '%s/good.der'", dir);
+	check_shell("printf 'not a response' > '%s/good.der'", dir);
 	warnings = reload(ctx, &stapled);
 	CHECK(stapled == 0, "broken file: 0 stapled (got %u)", stapled);
 	CHECK(strstr(warnings, "good.der: warning: OCSP response for "
@@ -113,7 +99,7 @@ main(void)
 	    "broken file: warning names the file and subject");
 	free(warnings);
 
-	run("cp '%1$s/saved.der' '%1$s/good.der'", dir);
+	check_shell("cp '%1$s/saved.der' '%1$s/good.der'", dir);
 	warnings = reload(ctx, &stapled);
 	CHECK(stapled == 1, "restored response: 1 stapled (got %u)", stapled);
 	free(warnings);
@@ -121,6 +107,6 @@ main(void)
 	tls_context_free(ctx);
 	config_free(&cfg);
 	tls_library_cleanup();
-	run("rm -rf '%s'", dir);
+	check_shell("rm -rf '%s'", dir);
 	return check_done();
 }

@@ -10,7 +10,6 @@
  * first only when AES-NI is compiled in and /proc/cpuinfo lists "aes".
  * Either way it checks one branch, never none.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +59,6 @@
 	"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
 
 static char dir[64];
-
-__attribute__((format(printf, 1, 2)))
-static int
-run(const char *format, ...)
-{
-	char command[1024];
-	va_list ap;
-
-	va_start(ap, format);
-	vsnprintf(command, sizeof(command), format, ap);
-	va_end(ap);
-	return system(command);
-}
 
 /* Whether the "flags" line of /proc/cpuinfo lists the word "aes". */
 static bool
@@ -216,7 +202,7 @@ main(int argc, char **argv)
 	    chacha20_first ? "ChaCha20-Poly1305" : "AES-GCM", reason);
 
 	snprintf(dir, sizeof(dir), "/tmp/subtls-order-test.XXXXXX");
-	if (mkdtemp(dir) == NULL || run(MAKE_CERTIFICATE, dir) != 0) {
+	if (mkdtemp(dir) == NULL || check_shell(MAKE_CERTIFICATE, dir) != 0) {
 		CHECK(0, "openssl made the test certificate in %s", dir);
 		return check_done();
 	}
@@ -272,6 +258,6 @@ main(int argc, char **argv)
 	free(printed);
 
 	tls_library_cleanup();
-	run("rm -rf '%s'", dir);
+	check_shell("rm -rf '%s'", dir);
 	return check_done();
 }

@@ -109,7 +109,8 @@ struct load_stats {
 	struct histogram message_latency;	/* MAIL sent to 250 after data */
 	struct histogram setup_latency;	/* connect to EHLO reply on TLS */
 	char first_error[ERROR_TEXT_SIZE];
-	/* Of the first handshake, to tell which handshake the figures cost. */
+	/* Cipher suite and key exchange group of the first handshake: what the
+	 * handshake figures measure. */
 	char cipher[64];
 	char group[32];
 };

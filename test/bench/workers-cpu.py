@@ -11,7 +11,7 @@ more than one core.  Runs alternate between the settings, so drift on a shared m
 hits both.
 
 An RSA-2048 certificate and no message (--certificate rsa --messages 0)
-make the server's side of each connection much dearer than the client's,
+make the server's side of each connection cost much more than the client's,
 so that the client leaves subtls room for more than one core.
 
 Usage: test/bench/workers-cpu.py [--connections N] [--concurrency N]

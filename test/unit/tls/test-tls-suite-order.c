@@ -38,6 +38,10 @@
 #define EXPLICIT_CIPHERSUITES \
 	"ciphersuites = TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:" \
 	"TLS_CHACHA20_POLY1305_SHA256\n"
+/* EXPLICIT_CIPHERSUITES as "subtls -t" prints it. */
+#define EXPLICIT_TLS13_PRINTED \
+	"TLS_AES_256_GCM_SHA384\nTLS_AES_128_GCM_SHA256\n" \
+	"TLS_CHACHA20_POLY1305_SHA256\n"
 #define EXPLICIT_CIPHERS \
 	"ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384\n"
@@ -153,6 +157,27 @@ order_line(const char *printed, char *out, size_t cap)
 		snprintf(out, cap, "%.*s", (int)strcspn(p + 13, "\n"), p + 13);
 }
 
+/*
+ * Checks the TLS 1.3 suites, the TLS 1.2 suites and the order line that
+ * "subtls -t" prints for a config of CONFIG_HEAD and extra.  label names
+ * the case in the TAP output.
+ */
+static void
+check_printed_order(const char *label, const char *extra, const char *tls13,
+    const char *tls12, const char *order)
+{
+	char *printed = printed_policy(extra);
+	char got[512];
+
+	suite_block(printed, "TLS 1.3 suites:", got, sizeof(got));
+	CHECK_TEXT(got, tls13, "%s: TLS 1.3 order", label);
+	suite_block(printed, "TLS 1.2 and below suites:", got, sizeof(got));
+	CHECK_TEXT(got, tls12, "%s: TLS 1.2 order", label);
+	order_line(printed, got, sizeof(got));
+	CHECK_TEXT(got, order, "%s: the order line", label);
+	free(printed);
+}
+
 static void
 check_move_chacha20_first(void)
 {
@@ -175,7 +200,7 @@ main(int argc, char **argv)
 {
 	struct tls_build_info info;
 	const char *reason;
-	char err[256], suites[512], order[256], *printed;
+	char err[256], order[256];
 	bool chacha20_first;
 
 	check_move_chacha20_first();
@@ -208,54 +233,30 @@ main(int argc, char **argv)
 	}
 
 	/* The profile's lists, reordered by the CPU. */
-	printed = printed_policy("");
-	suite_block(printed, "TLS 1.3 suites:", suites, sizeof(suites));
-	CHECK_TEXT(suites, chacha20_first ?
+	snprintf(order, sizeof(order), "the server's, %s first because %s",
+	    chacha20_first ? "ChaCha20-Poly1305" : "AES-GCM", reason);
+	check_printed_order("profile", "", chacha20_first ?
 	    "TLS_CHACHA20_POLY1305_SHA256\nTLS_AES_128_GCM_SHA256\n"
 	    "TLS_AES_256_GCM_SHA384\n" :
 	    "TLS_AES_128_GCM_SHA256\nTLS_AES_256_GCM_SHA384\n"
-	    "TLS_CHACHA20_POLY1305_SHA256\n", "profile: TLS 1.3 order");
-	suite_block(printed, "TLS 1.2 and below suites:", suites,
-	    sizeof(suites));
-	CHECK_TEXT(suites, chacha20_first ? TLS12_CHACHA20_FIRST :
-	    TLS12_AES_GCM_FIRST, "profile: TLS 1.2 order");
-	order_line(printed, order, sizeof(order));
-	snprintf(err, sizeof(err), "the server's, %s first because %s",
-	    chacha20_first ? "ChaCha20-Poly1305" : "AES-GCM", reason);
-	CHECK_TEXT(order, err, "profile: the order line says why");
-	free(printed);
+	    "TLS_CHACHA20_POLY1305_SHA256\n",
+	    chacha20_first ? TLS12_CHACHA20_FIRST : TLS12_AES_GCM_FIRST, order);
 
 	/* Both lists set in the file: kept as written. */
-	printed = printed_policy(EXPLICIT_CIPHERSUITES EXPLICIT_CIPHERS);
-	suite_block(printed, "TLS 1.3 suites:", suites, sizeof(suites));
-	CHECK_TEXT(suites, "TLS_AES_256_GCM_SHA384\nTLS_AES_128_GCM_SHA256\n"
-	    "TLS_CHACHA20_POLY1305_SHA256\n", "explicit: TLS 1.3 order kept");
-	suite_block(printed, "TLS 1.2 and below suites:", suites,
-	    sizeof(suites));
-	CHECK_TEXT(suites, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
+	check_printed_order("explicit", EXPLICIT_CIPHERSUITES EXPLICIT_CIPHERS,
+	    EXPLICIT_TLS13_PRINTED,
+	    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
 	    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
 	    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n",
-	    "explicit: TLS 1.2 order kept");
-	order_line(printed, order, sizeof(order));
-	CHECK_TEXT(order, "the server's, as configured",
-	    "explicit: the order line says so");
-	free(printed);
+	    "the server's, as configured");
 
-	/* Only ciphersuites set: it is kept, ciphers follow the CPU. */
-	printed = printed_policy(EXPLICIT_CIPHERSUITES);
-	suite_block(printed, "TLS 1.3 suites:", suites, sizeof(suites));
-	CHECK_TEXT(suites, "TLS_AES_256_GCM_SHA384\nTLS_AES_128_GCM_SHA256\n"
-	    "TLS_CHACHA20_POLY1305_SHA256\n", "mixed: TLS 1.3 order kept");
-	suite_block(printed, "TLS 1.2 and below suites:", suites,
-	    sizeof(suites));
-	CHECK_TEXT(suites, chacha20_first ? TLS12_CHACHA20_FIRST :
-	    TLS12_AES_GCM_FIRST, "mixed: TLS 1.2 order follows the CPU");
-	order_line(printed, order, sizeof(order));
-	snprintf(err, sizeof(err), "the server's, ciphersuites as configured, "
-	    "ciphers with %s first because %s",
+	/* Only ciphersuites set: it is kept, and ciphers follow the CPU. */
+	snprintf(order, sizeof(order), "the server's, ciphersuites as "
+	    "configured, ciphers with %s first because %s",
 	    chacha20_first ? "ChaCha20-Poly1305" : "AES-GCM", reason);
-	CHECK_TEXT(order, err, "mixed: the order line names both");
-	free(printed);
+	check_printed_order("mixed", EXPLICIT_CIPHERSUITES,
+	    EXPLICIT_TLS13_PRINTED,
+	    chacha20_first ? TLS12_CHACHA20_FIRST : TLS12_AES_GCM_FIRST, order);
 
 	tls_library_cleanup();
 	check_shell("rm -rf '%s'", dir);
